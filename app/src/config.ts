@@ -1,0 +1,151 @@
+import { Type, type Static, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+
+/**
+ * Environment → typed config, validated once at startup. Every bad or missing variable is named in
+ * one error, with the form it should take; nothing starts on a half-valid config.
+ */
+
+const integer = (min: number, max: number, fallback: number | undefined, what: string) =>
+  Type.Integer({
+    minimum: min,
+    maximum: max,
+    ...(fallback !== undefined && { default: fallback }),
+    description: `an integer from ${min} to ${max} (${what})`,
+  });
+const oneOf = <const T extends readonly string[]>(values: T, fallback: T[number]) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    { default: fallback, description: `one of ${values.join(', ')}` },
+  );
+const optionalText = (description: string) => Type.Optional(Type.String({ minLength: 1, description }));
+const identifier = (fallback: string, what: string) =>
+  Type.String({
+    pattern: '^[a-z_][a-z0-9_]{0,62}$',
+    default: fallback,
+    description: `a lower-case SQL identifier (${what})`,
+  });
+
+const EnvSchema = Type.Object({
+  DB_SECRET_ID: Type.String({ minLength: 1, description: 'the app secret ARN or name' }),
+  DB_HOST: optionalText('a host name'),
+  DB_PORT: Type.Optional(integer(1, 65535, undefined, 'a TCP port')),
+  DB_NAME: optionalText('a database name'),
+  DB_SSL: oneOf(['verify-full', 'require', 'disable'] as const, 'verify-full'),
+  DB_SSL_CA: optionalText('a path to a PEM file'),
+  DB_SCHEMA: identifier('app', 'the schema the app works in'),
+  DB_OWNER_ROLE: identifier('app_owner', 'the role that owns the schema'),
+  DB_POOL_MAX: integer(1, 1000, 10, 'connections per pool'),
+  DB_POOL_MAX_LIFETIME_SECONDS: integer(10, 86_400, 300, 'seconds a connection may live'),
+  DB_CONNECT_TIMEOUT_MS: integer(100, 60_000, 5000, 'milliseconds to wait for a connection'),
+  DB_AUTH_RETRY_SECONDS: integer(1, 600, 60, 'seconds to keep retrying after an authentication failure'),
+  DB_MIGRATE: oneOf(['true', 'false'] as const, 'true'),
+  PORT: integer(0, 65535, 3000, 'a TCP port'),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'an address to listen on' }),
+  BODY_LIMIT_BYTES: integer(1024, 10_485_760, 65_536, 'request body limit in bytes'),
+  CREDENTIAL_REFRESH_SECONDS: integer(1, 86_400, 30, 'seconds between health-check cycles'),
+  SHUTDOWN_DELAY_SECONDS: integer(0, 600, 5, 'seconds to stay up, unready, before closing the listener'),
+  SHUTDOWN_GRACE_SECONDS: integer(1, 900, 25, 'seconds the whole shutdown may take'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+  AWS_REGION: optionalText('an AWS region such as eu-west-1'),
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: Type.Optional(
+    Type.String({ pattern: '^https?://[^\\s]+$', description: 'an http(s) URL' }),
+  ),
+});
+type Env = Static<typeof EnvSchema>;
+
+export type SslMode = 'verify-full' | 'require' | 'disable';
+
+export interface AppConfig {
+  secretId: string;
+  db: {
+    /** Fill only what the secret lacks (the RDS-managed shape has no host/port/dbname). */
+    fallback: { host?: string; port?: number; dbname?: string };
+    ssl: SslMode;
+    sslCaPath?: string;
+    schema: string;
+    ownerRole: string;
+    poolMax: number;
+    maxLifetimeSeconds: number;
+    connectTimeoutMs: number;
+    authRetrySeconds: number;
+    migrate: boolean;
+  };
+  http: { host: string; port: number; bodyLimitBytes: number };
+  credentialRefreshSeconds: number;
+  shutdown: { delaySeconds: number; graceSeconds: number };
+  logLevel: Env['LOG_LEVEL'];
+  aws: { region?: string; secretsManagerEndpoint?: string };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+function describeProblems(env: Record<string, unknown>): string[] {
+  const byVariable = new Map<string, string>();
+  for (const error of Value.Errors(EnvSchema, env)) {
+    if (error.keyword === 'required') {
+      const names = (error.params as { requiredProperties?: string[] }).requiredProperties ?? [];
+      for (const name of names)
+        byVariable.set(name, `${name} is required (${schemaOf(name).description ?? ''})`);
+      continue;
+    }
+    const name = error.instancePath.split('/')[1];
+    if (!name || byVariable.has(name)) continue;
+    const got = JSON.stringify(String(env[name])).slice(0, 80);
+    byVariable.set(name, `${name} must be ${schemaOf(name).description ?? 'valid'} (got ${got})`);
+  }
+  return [...byVariable.values()];
+}
+
+function schemaOf(name: string): TSchema & { description?: string } {
+  const property = (EnvSchema.properties as Record<string, TSchema | undefined>)[name];
+  return property ?? {};
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+  // Only known keys, empty strings treated as unset (a common docker/compose artefact).
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = source[key];
+    if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
+  }
+  const converted = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw));
+  if (!Value.Check(EnvSchema, converted))
+    throw new ConfigError(describeProblems(converted as Record<string, unknown>));
+  const env = converted;
+
+  return {
+    secretId: env.DB_SECRET_ID,
+    db: {
+      fallback: {
+        ...(env.DB_HOST !== undefined && { host: env.DB_HOST }),
+        ...(env.DB_PORT !== undefined && { port: env.DB_PORT }),
+        ...(env.DB_NAME !== undefined && { dbname: env.DB_NAME }),
+      },
+      ssl: env.DB_SSL,
+      ...(env.DB_SSL_CA !== undefined && { sslCaPath: env.DB_SSL_CA }),
+      schema: env.DB_SCHEMA,
+      ownerRole: env.DB_OWNER_ROLE,
+      poolMax: env.DB_POOL_MAX,
+      maxLifetimeSeconds: env.DB_POOL_MAX_LIFETIME_SECONDS,
+      connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+      authRetrySeconds: env.DB_AUTH_RETRY_SECONDS,
+      migrate: env.DB_MIGRATE === 'true',
+    },
+    http: { host: env.HOST, port: env.PORT, bodyLimitBytes: env.BODY_LIMIT_BYTES },
+    credentialRefreshSeconds: env.CREDENTIAL_REFRESH_SECONDS,
+    shutdown: { delaySeconds: env.SHUTDOWN_DELAY_SECONDS, graceSeconds: env.SHUTDOWN_GRACE_SECONDS },
+    logLevel: env.LOG_LEVEL,
+    aws: {
+      ...(env.AWS_REGION !== undefined && { region: env.AWS_REGION }),
+      ...(env.AWS_ENDPOINT_URL_SECRETS_MANAGER !== undefined && {
+        secretsManagerEndpoint: env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+      }),
+    },
+  };
+}

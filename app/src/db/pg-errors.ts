@@ -1,0 +1,40 @@
+/** Classifying pg errors by SQLSTATE / Node error code, never by server message text. */
+
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** 28P01 invalid_password, 28000 invalid_authorization_specification (e.g. role cannot log in). */
+export function isAuthFailure(err: unknown): boolean {
+  const code = codeOf(err);
+  return code === '28P01' || code === '28000';
+}
+
+const CONNECTION_LOST_CODES = new Set([
+  '57P01', // admin_shutdown (pg_terminate_backend, fast shutdown)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up / shutting down)
+  '08000', // connection_exception
+  '08003', // connection_does_not_exist
+  '08006', // connection_failure
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+]);
+
+/**
+ * The connection is gone (or never came up). pg raises client-side losses without a code, with
+ * its own fixed text "Connection terminated…"; that text is pg's, not the server's.
+ */
+export function isConnectionLost(err: unknown): boolean {
+  const code = codeOf(err);
+  if (code !== undefined) return CONNECTION_LOST_CODES.has(code);
+  return err instanceof Error && /^Connection terminated/.test(err.message);
+}
+
+/** pg-pool's own text when no connection could be had within connectionTimeoutMillis. */
+export function isPoolTimeout(err: unknown): boolean {
+  return err instanceof Error && /timeout exceeded when trying to connect/i.test(err.message);
+}

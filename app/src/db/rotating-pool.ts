@@ -1,0 +1,366 @@
+import { EventEmitter } from 'node:events';
+import type { ConnectionOptions } from 'node:tls';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config.js';
+import type { ActiveCredentials, CredentialStore } from '../credentials/credential-store.js';
+import type { DbCredentials } from '../credentials/secret-shape.js';
+import { errorName } from '../credentials/secret-source.js';
+import { AWSPENDING, AWSPREVIOUS } from '../credentials/stages.js';
+import type { Metrics, PoolStats } from '../metrics.js';
+import { backoffDelay } from '../util/backoff.js';
+import { SingleFlight } from '../util/single-flight.js';
+import { sleep } from '../util/sleep.js';
+import {
+  CommitOutcomeUnknownError,
+  DatabaseUnavailableError,
+  type Database,
+  type Queryable,
+} from './database.js';
+import { isAuthFailure, isConnectionLost, isPoolTimeout } from './pg-errors.js';
+
+export interface RotatingPoolOptions {
+  store: CredentialStore;
+  db: AppConfig['db'];
+  ssl: false | ConnectionOptions;
+  logger: Logger;
+  metrics: Metrics;
+  applicationName?: string;
+  random?: () => number;
+}
+
+export interface PoolSwap {
+  from: string;
+  to: string;
+  generation: number;
+  warmed: number;
+}
+
+interface Generation {
+  pool: pg.Pool;
+  generation: number;
+  /** Who this pool connects as; a change of any of these needs a new pool. */
+  identity: string;
+  username: string;
+  /** The newest password known for this pool's user; new connections read it. */
+  password: string;
+}
+
+/** Attempts for work that lost its connection before anything was committed. */
+const MAX_WORK_ATTEMPTS = 3;
+const AUTH_RETRY_BACKOFF = { baseMs: 100, maxMs: 2000 };
+
+const identityOf = (c: DbCredentials) => `${c.username}@${c.host}:${c.port}/${c.dbname}`;
+
+/**
+ * The database as routes see it, over a pool that follows the secret:
+ * - a new password needs no new pool: pg reads `password` through a callback on every new connection;
+ * - a new username (alternating users) builds a new pool, warms it to the old one's load, swaps it in
+ *   and drains the old one (make before break);
+ * - a connection refused for bad credentials triggers one shared refresh, then AWSPENDING and
+ *   AWSPREVIOUS, with bounded jittered retries. Only acquiring a connection is retried, never a
+ *   statement that may have taken effect.
+ */
+export interface PoolEvents {
+  swap: [PoolSwap];
+  /** An old pool finished: every checked-out client came back and its connections closed. */
+  drained: [{ generation: number; username: string }];
+}
+
+export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
+  readonly #opts: RotatingPoolOptions;
+  readonly #flights = new SingleFlight();
+  readonly #draining = new Set<Promise<void>>();
+  #active: Generation;
+  #generations = 0;
+  #swapChain: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(options: RotatingPoolOptions) {
+    super();
+    this.#opts = options;
+    this.#active = this.#createGeneration(options.store.active.credentials);
+    options.store.on('change', () => void this.ensureCurrent());
+    options.metrics.setPoolStats(() => this.stats());
+  }
+
+  get username(): string {
+    return this.#active.username;
+  }
+
+  stats(): PoolStats {
+    const { pool, generation } = this.#active;
+    return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, generation };
+  }
+
+  async read<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const checkout = await this.#checkout();
+      let lost = false;
+      try {
+        return await work(checkout.client);
+      } catch (err) {
+        if (!isConnectionLost(err)) throw err;
+        lost = true;
+        if (attempt >= MAX_WORK_ATTEMPTS)
+          throw new DatabaseUnavailableError('database connection lost', { cause: err });
+        this.#opts.metrics.connectionRetries.inc({ kind: 'read' });
+      } finally {
+        checkout.release(lost);
+      }
+    }
+  }
+
+  async transaction<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const checkout = await this.#checkout();
+      const { client } = checkout;
+      let commitSent = false;
+      let lost = false;
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        commitSent = true;
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        if (isConnectionLost(err)) {
+          lost = true;
+          // Before COMMIT the server rolls the transaction back: nothing was written, so it is safe to redo.
+          if (commitSent)
+            throw new CommitOutcomeUnknownError('connection lost during COMMIT', { cause: err });
+          if (attempt >= MAX_WORK_ATTEMPTS)
+            throw new DatabaseUnavailableError('database connection lost', { cause: err });
+          this.#opts.metrics.connectionRetries.inc({ kind: 'transaction' });
+          continue;
+        }
+        await client.query('ROLLBACK').catch(() => {
+          lost = true;
+        });
+        throw err;
+      } finally {
+        checkout.release(lost);
+      }
+    }
+  }
+
+  /**
+   * A connection for work that changes session state (migrations run `SET ROLE`): it is closed
+   * afterwards instead of going back to the pool.
+   */
+  async session<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const checkout = await this.#checkout();
+    try {
+      return await work(checkout.client);
+    } finally {
+      checkout.release(true);
+    }
+  }
+
+  /** Build and swap in a pool if the credentials in use name another user/host than the pool. */
+  ensureCurrent(): Promise<void> {
+    this.#swapChain = this.#swapChain
+      .then(() => this.#swapIfNeeded())
+      .catch((err: unknown) => {
+        this.#opts.logger.error({ code: errorName(err) }, 'pool swap failed');
+      });
+    return this.#swapChain;
+  }
+
+  /** Stop: wait for checked-out clients on every pool, old and current. */
+  async end(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#swapChain;
+    this.#drain(this.#active);
+    await Promise.all(this.#draining);
+  }
+
+  async #checkout(): Promise<{ client: pg.PoolClient; release: (broken: boolean) => void }> {
+    const client = await this.#acquire();
+    // A checked-out client whose backend dies between queries emits 'error'; unhandled, that kills the process.
+    const onError = (err: Error) => {
+      this.#opts.logger.warn({ code: errorName(err) }, 'checked-out connection lost');
+    };
+    client.on('error', onError);
+    return {
+      client,
+      release: (broken) => {
+        client.off('error', onError);
+        client.release(broken);
+      },
+    };
+  }
+
+  async #acquire(): Promise<pg.PoolClient> {
+    const { store, metrics, logger, db } = this.#opts;
+    const giveUpAt = Date.now() + db.authRetrySeconds * 1000;
+    for (let attempt = 0; ; attempt++) {
+      if (this.#closed) throw new DatabaseUnavailableError('database pool is closed');
+      const generation = this.#active;
+      const versionId = store.active.versionId;
+      try {
+        return await generation.pool.connect();
+      } catch (err) {
+        if (isAuthFailure(err)) {
+          metrics.authFailureRetries.inc();
+          logger.warn(
+            { code: (err as { code?: string }).code, username: generation.username, versionId, attempt },
+            'database rejected the credentials; refreshing',
+          );
+          await this.#recoverFromAuthFailure(versionId);
+          if (Date.now() >= giveUpAt) {
+            throw new DatabaseUnavailableError('database credentials rejected and no usable version found', {
+              cause: err,
+            });
+          }
+          const moved = this.#active !== generation || store.active.versionId !== versionId;
+          if (!moved) await sleep(backoffDelay(attempt, AUTH_RETRY_BACKOFF, this.#opts.random));
+          continue;
+        }
+        if (isPoolTimeout(err) || isConnectionLost(err)) {
+          throw new DatabaseUnavailableError('no database connection available', { cause: err });
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** One recovery for every caller that hit the same rejected version. */
+  #recoverFromAuthFailure(failedVersionId: string): Promise<void> {
+    return this.#flights.run(`auth:${failedVersionId}`, async () => {
+      const { store } = this.#opts;
+      const outcome = await store.refreshAfterAuthFailure(failedVersionId);
+      if (outcome === 'changed') return this.ensureCurrent();
+      if (outcome !== 'unchanged') return; // Secrets Manager unreachable: retry later on cached values
+      // AWSCURRENT is what failed. A single-user rotation between setSecret and finishSecret has
+      // already given the database the AWSPENDING password; a rolled-back one may leave AWSPREVIOUS.
+      for (const stage of [AWSPENDING, AWSPREVIOUS] as const) {
+        const candidate = await store.candidate(stage);
+        if (!candidate || candidate.versionId === failedVersionId) continue;
+        if (await this.#canLogIn(candidate)) {
+          store.adopt(candidate, `auth-fallback-${stage}`);
+          return this.ensureCurrent();
+        }
+      }
+    });
+  }
+
+  async #canLogIn(candidate: ActiveCredentials): Promise<boolean> {
+    const client = new pg.Client(this.#clientConfig(candidate.credentials, candidate.credentials.password));
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return true;
+    } catch (err) {
+      this.#opts.logger.info(
+        { stage: candidate.stage, versionId: candidate.versionId, code: errorName(err) },
+        'fallback credentials did not log in',
+      );
+      return false;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  async #swapIfNeeded(): Promise<void> {
+    const target = this.#opts.store.active.credentials;
+    const old = this.#active;
+    if (this.#closed || identityOf(target) === old.identity) return;
+    const next = this.#createGeneration(target);
+    const inUse = old.pool.totalCount - old.pool.idleCount;
+    const warmCount = Math.max(1, Math.min(inUse, this.#opts.db.poolMax));
+    const warmed = await this.#warm(next, warmCount);
+    if (warmed < 0) {
+      void next.pool.end();
+      return; // keep serving on the old pool; the next cycle tries again
+    }
+    this.#active = next;
+    this.#opts.metrics.poolSwaps.inc();
+    const swap: PoolSwap = { from: old.username, to: next.username, generation: next.generation, warmed };
+    this.#opts.logger.info(swap, 'database pool swapped; draining the old one');
+    this.emit('swap', swap);
+    this.#drain(old);
+  }
+
+  /** Open and verify `count` connections on the new pool before it takes traffic. -1 if it cannot. */
+  async #warm(next: Generation, count: number): Promise<number> {
+    const attempts = await Promise.allSettled(
+      Array.from({ length: count }, async () => {
+        const client = await next.pool.connect();
+        try {
+          await client.query('SELECT 1');
+        } finally {
+          client.release();
+        }
+      }),
+    );
+    const failure = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected');
+    if (!failure) return count;
+    this.#opts.logger.error(
+      { username: next.username, code: errorName(failure.reason) },
+      'new pool could not be warmed; keeping the current pool',
+    );
+    return -1;
+  }
+
+  #drain(generation: Generation): void {
+    const drained = generation.pool
+      .end()
+      .catch((err: unknown) => {
+        this.#opts.logger.warn({ code: errorName(err) }, 'error while draining a pool');
+      })
+      .then(() => {
+        const event = { generation: generation.generation, username: generation.username };
+        this.#opts.logger.info(event, 'pool drained');
+        this.#draining.delete(drained);
+        this.emit('drained', event);
+      });
+    this.#draining.add(drained);
+  }
+
+  #createGeneration(credentials: DbCredentials): Generation {
+    const generation: Generation = {
+      pool: undefined as unknown as pg.Pool,
+      generation: ++this.#generations,
+      identity: identityOf(credentials),
+      username: credentials.username,
+      password: credentials.password,
+    };
+    generation.pool = new pg.Pool({
+      ...this.#clientConfig(credentials, () => this.#passwordFor(generation)),
+      max: this.#opts.db.poolMax,
+      maxLifetimeSeconds: this.#opts.db.maxLifetimeSeconds,
+      idleTimeoutMillis: 30_000,
+    });
+    generation.pool.on('error', (err) => {
+      this.#opts.logger.warn(
+        { code: errorName(err), generation: generation.generation },
+        'idle connection lost',
+      );
+    });
+    return generation;
+  }
+
+  /** Every new physical connection asks here, so a new password needs no new pool. */
+  #passwordFor(generation: Generation): string {
+    const current = this.#opts.store.active.credentials;
+    if (identityOf(current) === generation.identity) generation.password = current.password;
+    return generation.password;
+  }
+
+  #clientConfig(credentials: DbCredentials, password: string | (() => string)): pg.PoolConfig {
+    return {
+      host: credentials.host,
+      port: credentials.port,
+      database: credentials.dbname,
+      user: credentials.username,
+      password,
+      ssl: this.#opts.ssl,
+      connectionTimeoutMillis: this.#opts.db.connectTimeoutMs,
+      application_name: this.#opts.applicationName ?? 'orders-api',
+      options: `-c search_path=${this.#opts.db.schema}`,
+    };
+  }
+}

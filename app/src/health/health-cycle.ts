@@ -1,0 +1,133 @@
+import type { Logger } from 'pino';
+import type { CredentialStore } from '../credentials/credential-store.js';
+import { errorName } from '../credentials/secret-source.js';
+import type { RotatingPool } from '../db/rotating-pool.js';
+import { jittered } from '../util/backoff.js';
+import type { ReadinessSnapshot, ReadinessSource } from './readiness.js';
+
+export interface HealthCycleOptions {
+  store: CredentialStore;
+  pool: RotatingPool;
+  logger: Logger;
+  intervalSeconds: number;
+  /** A probe slower than this counts as unreachable. */
+  probeTimeoutMs: number;
+}
+
+export interface CycleResult {
+  credentials: Awaited<ReturnType<CredentialStore['checkForNewVersion']>>;
+  databaseReachable: boolean;
+}
+
+/**
+ * Every interval (±10 % jitter): ask Secrets Manager whether AWSCURRENT moved (adopting it if so)
+ * and probe the database. Readiness reports the last result, so ALB health checks cost no API
+ * calls and no extra DB load.
+ */
+export class HealthCycle implements ReadinessSource {
+  readonly #opts: HealthCycleOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<CycleResult> | undefined;
+  #stopped = false;
+  #draining = false;
+  #database: ReadinessSnapshot['database'] = { reachable: false, checkedAt: null };
+
+  constructor(options: HealthCycleOptions) {
+    this.#opts = options;
+  }
+
+  /** Runs one cycle now, then keeps running until stop(). */
+  async start(): Promise<CycleResult> {
+    const first = await this.runOnce();
+    this.#schedule();
+    return first;
+  }
+
+  /** One cycle; concurrent callers share it. */
+  runOnce(): Promise<CycleResult> {
+    this.#running ??= this.#cycle().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  /** From now on readiness is 503 (shutdown); the cycle keeps the state fresh until stop(). */
+  setDraining(): void {
+    this.#draining = true;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  snapshot(): ReadinessSnapshot {
+    const { store, pool } = this.#opts;
+    const active = store.active;
+    const lastCheck = store.lastCheck;
+    return {
+      ready: !this.#draining && this.#database.reachable,
+      draining: this.#draining,
+      database: this.#database,
+      credentials: {
+        versionId: active.versionId,
+        stage: active.stage,
+        username: active.credentials.username,
+        fetchedAt: new Date(active.fetchedAt).toISOString(),
+        ageSeconds: Math.round((Date.now() - active.fetchedAt) / 1000),
+        lastCheckAt: lastCheck ? new Date(lastCheck.at).toISOString() : null,
+        ...(lastCheck?.error !== undefined && { lastCheckError: lastCheck.error }),
+      },
+      pool: pool.stats(),
+    };
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(
+      () => {
+        void this.runOnce().finally(() => {
+          this.#schedule();
+        });
+      },
+      jittered(this.#opts.intervalSeconds * 1000, 0.1),
+    );
+    this.#timer.unref();
+  }
+
+  async #cycle(): Promise<CycleResult> {
+    const { store, pool, logger } = this.#opts;
+    const credentials = await store.checkForNewVersion();
+    // A swap that could not warm last time (or a change adopted elsewhere) is retried here.
+    await pool.ensureCurrent();
+    const checkedAt = new Date().toISOString();
+    try {
+      await withTimeout(
+        pool.read((q) => q.query('SELECT 1')),
+        this.#opts.probeTimeoutMs,
+      );
+      if (!this.#database.reachable) logger.info('database reachable');
+      this.#database = { reachable: true, checkedAt };
+    } catch (err) {
+      if (this.#database.reachable || this.#database.checkedAt === null) {
+        logger.error({ code: errorName(err) }, 'database unreachable; readiness is failing');
+      }
+      this.#database = { reachable: false, checkedAt, error: errorName(err) };
+    }
+    return { credentials, databaseReachable: this.#database.reachable };
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(Object.assign(new Error('probe timed out'), { name: 'ProbeTimeout' }));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

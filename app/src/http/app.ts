@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Database } from '../db/database.js';
+import type { ReadinessSource } from '../health/readiness.js';
+import type { Metrics } from '../metrics.js';
+import { errorBody, toErrorResponse } from './errors.js';
+import dependencies from './plugins/dependencies.js';
+import errorHandler, { sendError } from './plugins/error-handler.js';
+import requestContext, { requestId } from './plugins/request-context.js';
+import requestMetrics from './plugins/request-metrics.js';
+import shutdown from './plugins/shutdown.js';
+import health from './routes/health.js';
+import metrics from './routes/metrics.js';
+import orders from './routes/api/orders.js';
+import products from './routes/api/products.js';
+import { validatorCompiler } from './validation.js';
+
+export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface AppDependencies {
+  db: Database;
+  readiness: ReadinessSource;
+  metrics: Metrics;
+  logger: Logger;
+  /** Larger request bodies are refused with 413. Default 64 KiB. */
+  bodyLimitBytes?: number;
+}
+
+/**
+ * Builds the HTTP application without listening; the caller decides where (`listen`) and when it
+ * stops (`close`). Layout, in registration order:
+ *   plugins/  cross-cutting behaviour on the root instance (services, errors, request ids, metrics, shutdown)
+ *   routes/   health and metrics probes, then the domain API under /api
+ */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    genReqId: requestId,
+    // Probes arrive every few seconds from every load balancer node: no access-log lines for them.
+    // (Errors on those routes are still logged by the error handler.)
+    logController: new LogController({
+      disableRequestLogging: (request) => isProbe(request.routeOptions.url),
+    }),
+    requestIdHeader: false,
+    // Replaced by plugins/shutdown.ts, which answers in the API's error shape.
+    return503OnClosing: false,
+    // Malformed URLs (bad percent-encoding, over-long parameters) are client errors like any other.
+    frameworkErrors: (error, request, reply) => {
+      sendError(error, request, reply);
+    },
+    // Requests Node's HTTP parser rejects before Fastify sees them (oversized or malformed headers).
+    clientErrorHandler: (error, socket) => {
+      writeClientError(error, socket);
+    },
+  });
+
+  app.setValidatorCompiler(validatorCompiler);
+  // JSON only: anything else (text/plain included, which Fastify parses by default) is a 415.
+  app.removeContentTypeParser('text/plain');
+
+  await app.register(dependencies, { db: deps.db, readiness: deps.readiness, metrics: deps.metrics });
+  await app.register(errorHandler);
+  await app.register(requestContext);
+  await app.register(requestMetrics);
+  await app.register(shutdown);
+
+  await app.register(health);
+  await app.register(metrics);
+  await app.register(
+    async (api) => {
+      await api.register(products);
+      await api.register(orders);
+    },
+    { prefix: '/api' },
+  );
+
+  return app;
+}
+
+const PROBE_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
+
+function isProbe(route: string | undefined): boolean {
+  return route !== undefined && PROBE_ROUTES.has(route);
+}
+
+function writeClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const response = toErrorResponse(
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? { statusCode: 431 }
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? { statusCode: 408 }
+        : { statusCode: 400 },
+  );
+  const body = JSON.stringify(errorBody(response, randomUUID()));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${response.statusCode} ${response.message}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  }
+  socket.destroy(error);
+}

@@ -1,0 +1,109 @@
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ErrorCode, HttpError } from '../../errors.js';
+import { createOrder, findOrder } from '../../domain/orders.js';
+import { MAX_PRODUCT_ID } from '../../domain/products.js';
+
+const OrderLineSchema = Type.Object({
+  lineNo: Type.Integer(),
+  productId: Type.Integer(),
+  quantity: Type.Integer(),
+  unitPriceCents: Type.Integer(),
+  lineTotalCents: Type.Integer(),
+});
+
+const OrderSchema = Type.Object({
+  id: Type.Integer(),
+  totalCents: Type.Integer(),
+  createdAt: Type.String({ format: 'date-time' }),
+  lines: Type.Array(OrderLineSchema),
+});
+
+const CreateOrderBody = Type.Object(
+  {
+    lines: Type.Array(
+      Type.Object(
+        {
+          productId: Type.Integer({ minimum: 1, maximum: MAX_PRODUCT_ID }),
+          quantity: Type.Integer({ minimum: 1, maximum: 1000 }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 50 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const CreateOrderHeaders = Type.Object({
+  /** 1..200 visible ASCII characters (0x21-0x7E); a UUID is the usual choice. */
+  'idempotency-key': Type.Optional(
+    Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7E]+$' }),
+  ),
+});
+
+const OrderParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+
+/**
+ * `POST /api/orders` honours an `Idempotency-Key` header:
+ * - first use: the order is created, `201 Created`;
+ * - the same key with the same body again (a retry, or a duplicate sent concurrently): nothing is
+ *   created, the response is the original order, again `201`, plus `Idempotent-Replayed: true`;
+ * - the same key with a different body: `422 IDEMPOTENCY_KEY_REUSED`, nothing is created.
+ * Without the header every request creates an order.
+ */
+const orders: FastifyPluginCallbackTypebox = (fastify, _options, done) => {
+  fastify.post(
+    '/orders',
+    { schema: { body: CreateOrderBody, headers: CreateOrderHeaders, response: { 201: OrderSchema } } },
+    async (request, reply) => {
+      const idempotencyKey = request.headers['idempotency-key'];
+      const { lines } = request.body;
+      const result = await fastify.db.transaction((q) => createOrder(q, { lines, idempotencyKey }));
+
+      switch (result.kind) {
+        case 'created':
+        case 'replayed':
+          if (result.kind === 'replayed') void reply.header('idempotent-replayed', 'true');
+          return reply.code(201).header('location', `/api/orders/${result.order.id}`).send(result.order);
+        case 'key-reused':
+          throw new HttpError(
+            422,
+            ErrorCode.idempotencyKeyReused,
+            'This Idempotency-Key was already used with a different request body',
+          );
+        case 'unknown-products':
+          throw new HttpError(
+            422,
+            ErrorCode.unknownProducts,
+            `Unknown product ids: ${result.productIds.join(', ')}`,
+            lines.flatMap((line, index) =>
+              result.productIds.includes(line.productId)
+                ? [
+                    {
+                      location: 'body' as const,
+                      path: `/lines/${index}/productId`,
+                      message: `product ${line.productId} does not exist`,
+                    },
+                  ]
+                : [],
+            ),
+          );
+      }
+    },
+  );
+
+  fastify.get(
+    '/orders/:id',
+    { schema: { params: OrderParams, response: { 200: OrderSchema } } },
+    async (request) => {
+      const { id } = request.params;
+      const order = await fastify.db.read((q) => findOrder(q, id));
+      if (!order) throw new HttpError(404, ErrorCode.orderNotFound, `Order ${id} does not exist`);
+      return order;
+    },
+  );
+  done();
+};
+
+export default orders;

@@ -1,0 +1,114 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AppConfig } from './config.js';
+import { CredentialStore } from './credentials/credential-store.js';
+import { SecretSource } from './credentials/secret-source.js';
+import { runMigrations } from './db/migrate.js';
+import { RotatingPool } from './db/rotating-pool.js';
+import { tlsOptions } from './db/tls.js';
+import { HealthCycle } from './health/health-cycle.js';
+import { buildApp } from './http/app.js';
+import type { SecretScrubber } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { sleep } from './util/sleep.js';
+
+export interface ServiceOptions {
+  config: AppConfig;
+  logger: Logger;
+  scrubber: SecretScrubber;
+  /** Defaults to the SDK's default credential chain (the task role on Fargate). */
+  secretsManager?: SecretsManagerClient;
+}
+
+export interface RunningService {
+  app: FastifyInstance;
+  url: string;
+  store: CredentialStore;
+  pool: RotatingPool;
+  health: HealthCycle;
+  metrics: Metrics;
+  /** SIGTERM path: readiness 503 → wait `delaySeconds` → stop accepting, finish in-flight → drain pools. */
+  shutdown(delaySeconds: number): Promise<void>;
+}
+
+/** The composition root: everything the process runs, wired in the order it must start. */
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const { config, logger, scrubber } = options;
+  const metrics = createMetrics();
+  const ownsClient = !options.secretsManager;
+  const secretsManager =
+    options.secretsManager ??
+    new SecretsManagerClient({
+      ...(config.aws.region !== undefined && { region: config.aws.region }),
+      // An unanswered call must not hang a refresh: fail fast and serve on the cached value.
+      requestHandler: { connectionTimeout: 2000, requestTimeout: 5000 },
+      maxAttempts: 2,
+    });
+
+  const store = new CredentialStore({
+    source: new SecretSource(secretsManager, config.secretId, metrics),
+    fallback: config.db.fallback,
+    logger: logger.child({ component: 'credentials' }),
+    metrics,
+    scrubber,
+    backoff: { baseMs: 1000, maxMs: config.credentialRefreshSeconds * 1000 },
+  });
+  await store.load();
+
+  const pool = new RotatingPool({
+    store,
+    db: config.db,
+    ssl: tlsOptions(config.db.ssl, config.db.sslCaPath),
+    logger: logger.child({ component: 'pool' }),
+    metrics,
+  });
+
+  try {
+    if (config.db.migrate) {
+      const applied = await pool.session((client) =>
+        runMigrations({ client, ownerRole: config.db.ownerRole, schema: config.db.schema, logger }),
+      );
+      logger.info({ applied }, 'migrations up to date');
+    }
+
+    const health = new HealthCycle({
+      store,
+      pool,
+      logger: logger.child({ component: 'health' }),
+      intervalSeconds: config.credentialRefreshSeconds,
+      probeTimeoutMs: config.db.connectTimeoutMs,
+    });
+    await health.start();
+
+    const app = await buildApp({
+      db: pool,
+      readiness: health,
+      metrics,
+      logger,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+    });
+    const url = await app.listen({ host: config.http.host, port: config.http.port });
+
+    return {
+      app,
+      url,
+      store,
+      pool,
+      health,
+      metrics,
+      async shutdown(delaySeconds) {
+        health.setDraining();
+        // The load balancer needs a few health checks to stop routing here; keep serving meanwhile.
+        await sleep(delaySeconds * 1000);
+        await app.close();
+        health.stop();
+        await pool.end();
+        if (ownsClient) secretsManager.destroy();
+      },
+    };
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+}

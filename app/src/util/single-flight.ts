@@ -1,0 +1,15 @@
+/**
+ * Concurrent callers of `run(key, work)` share one execution per key: the first starts it, the
+ * rest await the same promise. Ten lines; no library needed for this.
+ */
+export class SingleFlight {
+  readonly #inFlight = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const existing = this.#inFlight.get(key);
+    if (existing) return existing as Promise<T>;
+    const started = work().finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, started);
+    return started;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * `npm run stack`: embedded PostgreSQL + the local Secrets Manager endpoint + the database
+ * bootstrap, running until SIGINT/SIGTERM.
+ *
+ *   npm run stack -- [--pg-port 5432] [--sm-port 4566] [--env-out .local/stack.env] [--log-statements]
+ *
+ * `--env-file` is accepted as another spelling of `--env-out`, but Node 20 inspects every
+ * `--env-file` on its command line, even after the script name, and refuses to start when that
+ * file does not exist yet; `--env-out` avoids that.
+ *
+ * Writes the app's environment (no passwords) to the env file and prints a line containing
+ * `stack ready` once everything is up. On SIGINT/SIGTERM it stops everything, removes the
+ * temporary data and the env file, and exits 0.
+ */
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatEnvFile, startEmbeddedStack, type EmbeddedStack } from './embedded-stack.js';
+
+function parsePort(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
+    console.error(`--${name} must be a port number from 1 to 65535, got "${value}"`);
+    process.exit(2);
+  }
+  return port;
+}
+
+const { values } = parseArgs({
+  options: {
+    'pg-port': { type: 'string' },
+    'sm-port': { type: 'string' },
+    'env-out': { type: 'string' },
+    'env-file': { type: 'string' },
+    'log-statements': { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+const pgPort = parsePort('pg-port', values['pg-port']);
+const smPort = parsePort('sm-port', values['sm-port']);
+const envFile = resolve(values['env-out'] ?? values['env-file'] ?? '.local/stack.env');
+
+let stack: EmbeddedStack | undefined;
+let stopping: Promise<void> | undefined;
+const received = { signal: false };
+
+async function shutdown(exitCode: number): Promise<void> {
+  try {
+    if (stack) {
+      await stack.stop();
+      await rm(envFile, { force: true });
+    }
+    console.log('stack stopped');
+  } catch (err) {
+    console.error('stack did not stop cleanly:', err instanceof Error ? err.message : err);
+    exitCode = exitCode || 1;
+  }
+  process.exitCode = exitCode;
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (received.signal) {
+    console.error(`${signal} again: exiting without waiting for cleanup`);
+    process.exit(1);
+  }
+  received.signal = true;
+  console.log(`${signal}: stopping`);
+  // While starting, startup notices the flag and stops once it is done.
+  if (stack) stopping ??= shutdown(0);
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+try {
+  const started = await startEmbeddedStack({
+    ...(pgPort !== undefined && { pgPort }),
+    ...(smPort !== undefined && { smPort }),
+    logStatements: values['log-statements'],
+    log: (line) => {
+      console.log(line);
+    },
+  });
+  try {
+    await mkdir(dirname(envFile), { recursive: true });
+    const temporary = `${envFile}.${process.pid}.tmp`;
+    await writeFile(
+      temporary,
+      formatEnvFile(
+        started.env,
+        'Local stack environment for the app (npm run stack). No passwords: they live in the secrets.',
+      ),
+    );
+    await rename(temporary, envFile);
+  } catch (err) {
+    await started.stop();
+    throw err;
+  }
+  stack = started;
+} catch (err) {
+  console.error('stack failed to start:', err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+}
+
+if (stack) {
+  if (received.signal) {
+    stopping ??= shutdown(0);
+  } else {
+    const { postgres, secretsManager } = stack;
+    console.log(
+      `stack ready: secrets manager ${secretsManager.url}, postgres ${postgres.host}:${postgres.port} ` +
+        `(data ${postgres.baseDir}), env file ${envFile}`,
+    );
+  }
+}

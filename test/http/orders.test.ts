@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOrder, type Order } from '../../app/src/http/domain/orders.js';
+import type { Product } from '../../app/src/http/domain/products.js';
+import { expectError, startTestApp, startTestDatabase, type TestApp, type TestDatabase } from './helper.js';
+
+describe('orders', () => {
+  let pg: TestDatabase;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    pg = await startTestDatabase();
+    t = await startTestApp({ db: pg.db });
+  });
+  afterAll(async () => {
+    await t.close();
+    await pg.stop();
+  });
+
+  async function counts(): Promise<{ orders: number; lines: number }> {
+    const [row] = await pg.adminQuery<{ orders: string; lines: string }>(
+      'SELECT (SELECT count(*) FROM app.orders) AS orders, (SELECT count(*) FROM app.order_lines) AS lines',
+    );
+    return { orders: Number(row?.orders), lines: Number(row?.lines) };
+  }
+
+  async function product(id: number): Promise<Product> {
+    return (await (await t.request(`/api/products/${id}`)).json()) as Product;
+  }
+
+  it('creates an order inside one transaction, copying unit prices, and reads it back', async () => {
+    const [p3, p5] = [await product(3), await product(5)];
+    const response = await t.postJson('/api/orders', {
+      lines: [
+        { productId: 3, quantity: 2 },
+        { productId: 5, quantity: 1 },
+      ],
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('idempotent-replayed')).toBeNull();
+    const order = (await response.json()) as Order;
+    expect(response.headers.get('location')).toBe(`/api/orders/${order.id}`);
+    expect(order).toEqual({
+      id: expect.any(Number) as number,
+      totalCents: 2 * p3.priceCents + p5.priceCents,
+      createdAt: expect.any(String) as string,
+      lines: [
+        {
+          lineNo: 1,
+          productId: 3,
+          quantity: 2,
+          unitPriceCents: p3.priceCents,
+          lineTotalCents: 2 * p3.priceCents,
+        },
+        {
+          lineNo: 2,
+          productId: 5,
+          quantity: 1,
+          unitPriceCents: p5.priceCents,
+          lineTotalCents: p5.priceCents,
+        },
+      ],
+    });
+
+    const read = await t.request(`/api/orders/${order.id}`);
+    expect(read.status).toBe(200);
+    expect(await read.json()).toEqual(order);
+  });
+
+  it('GET /api/orders/:id is 404 for an order that does not exist', async () => {
+    await expectError(await t.request('/api/orders/987654321'), 404, 'ORDER_NOT_FOUND');
+  });
+
+  it('without an Idempotency-Key, each request creates an order', async () => {
+    const before = await counts();
+    const body = { lines: [{ productId: 1, quantity: 1 }] };
+    const a = (await (await t.postJson('/api/orders', body)).json()) as Order;
+    const b = (await (await t.postJson('/api/orders', body)).json()) as Order;
+    expect(a.id).not.toBe(b.id);
+    expect(await counts()).toEqual({ orders: before.orders + 2, lines: before.lines + 2 });
+  });
+
+  it('replays the same order for the same key and body, creating nothing the second time', async () => {
+    const key = randomUUID();
+    const body = { lines: [{ productId: 10, quantity: 3 }] };
+    const first = await t.postJson('/api/orders', body, { 'idempotency-key': key });
+    expect(first.status).toBe(201);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const created = (await first.json()) as Order;
+    const after = await counts();
+
+    // Formatting and key order are not part of the request's identity.
+    const again = await t.postJson('/api/orders', '{ "lines": [ { "quantity": 3, "productId": 10 } ] }', {
+      'idempotency-key': key,
+    });
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.headers.get('location')).toBe(`/api/orders/${created.id}`);
+    expect(await again.json()).toEqual(created);
+    expect(await counts()).toEqual(after);
+  });
+
+  it('20 concurrent identical keyed requests create exactly one order', async () => {
+    const key = randomUUID();
+    const body = {
+      lines: [
+        { productId: 20, quantity: 1 },
+        { productId: 21, quantity: 4 },
+      ],
+    };
+    const before = await counts();
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => t.postJson('/api/orders', body, { 'idempotency-key': key })),
+    );
+    const orders = (await Promise.all(responses.map((r) => r.json()))) as Order[];
+
+    expect(responses.map((r) => r.status)).toEqual(Array<number>(20).fill(201));
+    expect(new Set(orders.map((o) => o.id)).size).toBe(1);
+    expect(responses.filter((r) => r.headers.get('idempotent-replayed') === null)).toHaveLength(1);
+    for (const order of orders) expect(order).toEqual(orders[0]);
+    expect(await counts()).toEqual({ orders: before.orders + 1, lines: before.lines + 2 });
+    const rows = await pg.adminQuery('SELECT id FROM app.orders WHERE idempotency_key = $1', [key]);
+    expect(rows).toHaveLength(1);
+  });
+
+  it('refuses the same key with a different body (422), alone or concurrently, and stores nothing new', async () => {
+    const key = randomUUID();
+    const first = await t.postJson(
+      '/api/orders',
+      { lines: [{ productId: 2, quantity: 1 }] },
+      { 'idempotency-key': key },
+    );
+    expect(first.status).toBe(201);
+    const before = await counts();
+
+    for (const different of [
+      { lines: [{ productId: 2, quantity: 2 }] },
+      { lines: [{ productId: 3, quantity: 1 }] },
+      {
+        lines: [
+          { productId: 2, quantity: 1 },
+          { productId: 2, quantity: 1 },
+        ],
+      },
+    ]) {
+      const response = await t.postJson('/api/orders', different, { 'idempotency-key': key });
+      await expectError(response, 422, 'IDEMPOTENCY_KEY_REUSED');
+    }
+
+    // Two different bodies racing for a fresh key: one wins, the other is told the key is taken.
+    const raced = randomUUID();
+    const [a, b] = await Promise.all([
+      t.postJson('/api/orders', { lines: [{ productId: 4, quantity: 1 }] }, { 'idempotency-key': raced }),
+      t.postJson('/api/orders', { lines: [{ productId: 4, quantity: 9 }] }, { 'idempotency-key': raced }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([201, 422]);
+    await expectError(a.status === 422 ? a : b, 422, 'IDEMPOTENCY_KEY_REUSED');
+    expect(await counts()).toEqual({ orders: before.orders + 1, lines: before.lines + 1 });
+  });
+
+  it('refuses unknown products with 422 naming them, and stores nothing (the key stays unused)', async () => {
+    const before = await counts();
+    const key = randomUUID();
+    const response = await t.postJson(
+      '/api/orders',
+      {
+        lines: [
+          { productId: 1, quantity: 1 },
+          { productId: 9999, quantity: 1 },
+          { productId: 8888, quantity: 2 },
+        ],
+      },
+      { 'idempotency-key': key },
+    );
+    const body = await expectError(response, 422, 'UNKNOWN_PRODUCTS');
+    expect(body.error.message).toContain('9999');
+    expect(body.error.message).toContain('8888');
+    expect(body.error.details).toEqual([
+      { location: 'body', path: '/lines/1/productId', message: 'product 9999 does not exist' },
+      { location: 'body', path: '/lines/2/productId', message: 'product 8888 does not exist' },
+    ]);
+    expect(await counts()).toEqual(before);
+
+    // Nothing was bound to the key: it can still be used for a valid order.
+    const retry = await t.postJson(
+      '/api/orders',
+      { lines: [{ productId: 1, quantity: 1 }] },
+      { 'idempotency-key': key },
+    );
+    expect(retry.status).toBe(201);
+  });
+
+  it('a bad request never reaches the database and never stores anything', async () => {
+    const before = await counts();
+    await expectError(
+      await t.postJson('/api/orders', { lines: [{ productId: 1, quantity: 0 }] }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    await expectError(await t.postJson('/api/orders', '{"lines":'), 400, 'INVALID_JSON');
+    await expectError(
+      await t.postJson(
+        '/api/orders',
+        { lines: [{ productId: 1, quantity: 1 }] },
+        { 'idempotency-key': 'a b' },
+      ),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expect(await counts()).toEqual(before);
+  });
+
+  describe('the race the unique constraint settles (two transactions, interleaved by hand)', () => {
+    async function lockWaiters(): Promise<number> {
+      const [row] = await pg.adminQuery<{ count: string }>(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+      );
+      return Number(row?.count);
+    }
+
+    async function interleave(outcomeOfFirst: 'COMMIT' | 'ROLLBACK') {
+      const key = randomUUID();
+      const lines = [{ productId: 6, quantity: 2 }];
+      const first = await pg.db.pool.connect();
+      const second = await pg.db.pool.connect();
+      try {
+        await first.query('BEGIN');
+        const a = await createOrder(first, { lines, idempotencyKey: key });
+        expect(a.kind).toBe('created');
+
+        // The second transaction finds no committed order for the key, so it goes on to insert,
+        // and its INSERT ... ON CONFLICT waits for the first transaction to finish.
+        await second.query('BEGIN');
+        const pending = createOrder(second, { lines, idempotencyKey: key });
+        await expect.poll(lockWaiters, { timeout: 5_000, interval: 20 }).toBe(1);
+
+        await first.query(outcomeOfFirst);
+        const b = await pending;
+        await second.query('COMMIT');
+        return { a, b };
+      } finally {
+        first.release();
+        second.release();
+      }
+    }
+
+    it('when the first commits, the second replays its order', async () => {
+      const before = await counts();
+      const { a, b } = await interleave('COMMIT');
+      expect(b.kind).toBe('replayed');
+      if (a.kind === 'created' && b.kind === 'replayed') expect(b.order).toEqual(a.order);
+      expect(await counts()).toEqual({ orders: before.orders + 1, lines: before.lines + 1 });
+    });
+
+    it('when the first rolls back, the second creates the order', async () => {
+      const before = await counts();
+      const { b } = await interleave('ROLLBACK');
+      expect(b.kind).toBe('created');
+      expect(await counts()).toEqual({ orders: before.orders + 1, lines: before.lines + 1 });
+    });
+  });
+});

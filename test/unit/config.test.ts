@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../app/src/config.js';
+
+const minimal = { DB_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-db-AbCdEf' };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies documented defaults', () => {
+    const config = loadConfig(minimal);
+    expect(config).toMatchObject({
+      secretId: minimal.DB_SECRET_ID,
+      db: {
+        ssl: 'verify-full',
+        fallback: {},
+        poolMax: 10,
+        schema: 'app',
+        ownerRole: 'app_owner',
+        migrate: true,
+      },
+      http: { host: '0.0.0.0', port: 3000 },
+      credentialRefreshSeconds: 30,
+      logLevel: 'info',
+    });
+  });
+
+  it('converts and keeps every variable it knows', () => {
+    const config = loadConfig({
+      ...minimal,
+      DB_HOST: 'db.internal',
+      DB_PORT: '6543',
+      DB_NAME: 'orders',
+      DB_SSL: 'disable',
+      DB_SSL_CA: '/etc/ssl/rds.pem',
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      CREDENTIAL_REFRESH_SECONDS: '5',
+      DB_POOL_MAX: '4',
+      SHUTDOWN_GRACE_SECONDS: '40',
+      LOG_LEVEL: 'debug',
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:4566',
+    });
+    expect(config.db.fallback).toEqual({ host: 'db.internal', port: 6543, dbname: 'orders' });
+    expect(config.db.ssl).toBe('disable');
+    expect(config.db.sslCaPath).toBe('/etc/ssl/rds.pem');
+    expect(config.http).toMatchObject({ port: 8080, host: '127.0.0.1' });
+    expect(config.credentialRefreshSeconds).toBe(5);
+    expect(config.db.poolMax).toBe(4);
+    expect(config.shutdown.graceSeconds).toBe(40);
+    expect(config.logLevel).toBe('debug');
+    expect(config.aws).toEqual({ region: 'eu-west-1', secretsManagerEndpoint: 'http://127.0.0.1:4566' });
+  });
+
+  it('names the missing required variable', () => {
+    expect(problemsOf({})).toEqual([expect.stringMatching(/^DB_SECRET_ID is required/)]);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(problemsOf({ DB_SECRET_ID: '  ' })).toEqual([expect.stringMatching(/^DB_SECRET_ID is required/)]);
+    expect(loadConfig({ ...minimal, DB_PORT: '' }).db.fallback.port).toBeUndefined();
+  });
+
+  it.each([
+    ['PORT', '70000', /PORT must be an integer from 0 to 65535/],
+    ['PORT', 'eighty', /PORT must be an integer/],
+    ['DB_PORT', '0', /DB_PORT must be an integer from 1 to 65535/],
+    ['DB_SSL', 'maybe', /DB_SSL must be one of verify-full, require, disable \(got "maybe"\)/],
+    ['DB_POOL_MAX', '0', /DB_POOL_MAX must be an integer from 1/],
+    ['CREDENTIAL_REFRESH_SECONDS', '-3', /CREDENTIAL_REFRESH_SECONDS must be an integer/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
+    ['DB_SCHEMA', 'App; DROP', /DB_SCHEMA must be a lower-case SQL identifier/],
+    [
+      'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+      'localhost:4566',
+      /AWS_ENDPOINT_URL_SECRETS_MANAGER must be an http\(s\) URL/,
+    ],
+  ])('rejects %s=%s naming the variable', (name, value, message) => {
+    const problems = problemsOf({ ...minimal, [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(message);
+  });
+
+  it('reports every bad variable at once', () => {
+    const problems = problemsOf({ PORT: 'x', DB_SSL: 'y' });
+    expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual(['DB_SECRET_ID', 'DB_SSL', 'PORT']);
+  });
+});
