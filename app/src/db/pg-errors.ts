@@ -25,13 +25,21 @@ const CONNECTION_LOST_CODES = new Set([
 ]);
 
 /**
+ * pg refuses to send on a client whose connection already failed. Its own fixed text (pg's, not the
+ * server's): the statement never left this process.
+ */
+export function wasNeverSent(err: unknown): boolean {
+  return err instanceof Error && codeOf(err) === undefined && /is not queryable/.test(err.message);
+}
+
+/**
  * The connection is gone (or never came up). pg raises client-side losses without a code, with
- * its own fixed text "Connection terminated…"; that text is pg's, not the server's.
+ * its own fixed texts ("Connection terminated…", "…is not queryable"); those are pg's, not the server's.
  */
 export function isConnectionLost(err: unknown): boolean {
   const code = codeOf(err);
   if (code !== undefined) return CONNECTION_LOST_CODES.has(code);
-  return err instanceof Error && /^Connection terminated/.test(err.message);
+  return err instanceof Error && (/^Connection terminated/.test(err.message) || wasNeverSent(err));
 }
 
 /** pg-pool's own text when no connection could be had within connectionTimeoutMillis. */

@@ -16,8 +16,9 @@ import {
   DatabaseUnavailableError,
   type Database,
   type Queryable,
+  type TransactionOptions,
 } from './database.js';
-import { isAuthFailure, isConnectionLost, isPoolTimeout } from './pg-errors.js';
+import { isAuthFailure, isConnectionLost, isPoolTimeout, wasNeverSent } from './pg-errors.js';
 
 export interface RotatingPoolOptions {
   store: CredentialStore;
@@ -111,7 +112,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
     }
   }
 
-  async transaction<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (q: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const checkout = await this.#checkout();
       const { client } = checkout;
@@ -126,9 +127,12 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       } catch (err) {
         if (isConnectionLost(err)) {
           lost = true;
-          // Before COMMIT the server rolls the transaction back: nothing was written, so it is safe to redo.
-          if (commitSent)
+          // Before COMMIT the server rolls the transaction back: nothing was written, so it is safe to
+          // redo. A COMMIT that reached the server may have taken effect: redo only idempotent work.
+          const ambiguous = commitSent && !wasNeverSent(err);
+          if (ambiguous && !options.idempotent) {
             throw new CommitOutcomeUnknownError('connection lost during COMMIT', { cause: err });
+          }
           if (attempt >= MAX_WORK_ATTEMPTS)
             throw new DatabaseUnavailableError('database connection lost', { cause: err });
           this.#opts.metrics.connectionRetries.inc({ kind: 'transaction' });

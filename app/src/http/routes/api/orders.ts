@@ -59,7 +59,10 @@ const orders: FastifyPluginCallbackTypebox = (fastify, _options, done) => {
     async (request, reply) => {
       const idempotencyKey = request.headers['idempotency-key'];
       const { lines } = request.body;
-      const result = await fastify.db.transaction((q) => createOrder(q, { lines, idempotencyKey }));
+      // With a key, creating the order again after an ambiguous COMMIT finds the first one: the pool may redo it.
+      const result = await fastify.db.transaction((q) => createOrder(q, { lines, idempotencyKey }), {
+        idempotent: idempotencyKey !== undefined,
+      });
 
       switch (result.kind) {
         case 'created':

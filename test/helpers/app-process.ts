@@ -1,0 +1,60 @@
+/**
+ * The app as its own process (`node --import tsx app/src/main.ts`), as ECS runs it: real signals,
+ * real exit codes, JSON log lines on stdout.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { findFreePort } from '../../local/postgres/free-port.js';
+
+export interface AppProcess {
+  child: ChildProcess;
+  url: string;
+  /** stdout and stderr lines so far. */
+  lines: string[];
+  /** Resolves with the first line (past or future) matching `pattern`. */
+  waitForLine(pattern: RegExp): Promise<string>;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+export async function spawnApp(env: Record<string, string>): Promise<AppProcess> {
+  const port = env.PORT ?? String(await findFreePort());
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/src/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: port, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const watchers: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  const onLine = (line: string) => {
+    lines.push(line);
+    for (const w of [...watchers]) {
+      if (w.pattern.test(line)) {
+        watchers.splice(watchers.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  };
+  createInterface({ input: child.stdout }).on('line', onLine);
+  createInterface({ input: child.stderr }).on('line', onLine);
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+
+  return {
+    child,
+    url: `http://127.0.0.1:${port}`,
+    lines,
+    exited,
+    waitForLine(pattern) {
+      const seen = lines.find((l) => pattern.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return Promise.race([
+        new Promise<string>((resolve) => watchers.push({ pattern, resolve })),
+        exited.then((code) => {
+          throw new Error(
+            `app exited (${code}) before a line matched ${pattern}:\n${lines.slice(-20).join('\n')}`,
+          );
+        }),
+      ]);
+    },
+  };
+}
