@@ -47,8 +47,6 @@ interface Generation {
   password: string;
 }
 
-/** Attempts for work that lost its connection before anything was committed. */
-const MAX_WORK_ATTEMPTS = 3;
 const AUTH_RETRY_BACKOFF = { baseMs: 100, maxMs: 2000 };
 
 const identityOf = (c: DbCredentials) => `${c.username}@${c.host}:${c.port}/${c.dbname}`;
@@ -94,6 +92,15 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
     return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, generation };
   }
 
+  /**
+   * Attempts for work whose connection was lost before anything was committed. When the server
+   * drops one connection (restart, pg_terminate_backend) it usually drops every idle one too; each
+   * failed connection is discarded, so poolMax + 1 attempts always reach a fresh one.
+   */
+  get #maxWorkAttempts(): number {
+    return this.#opts.db.poolMax + 1;
+  }
+
   async read<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const checkout = await this.#checkout();
@@ -103,7 +110,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       } catch (err) {
         if (!isConnectionLost(err)) throw err;
         lost = true;
-        if (attempt >= MAX_WORK_ATTEMPTS)
+        if (attempt >= this.#maxWorkAttempts)
           throw new DatabaseUnavailableError('database connection lost', { cause: err });
         this.#opts.metrics.connectionRetries.inc({ kind: 'read' });
       } finally {
@@ -133,7 +140,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
           if (ambiguous && !options.idempotent) {
             throw new CommitOutcomeUnknownError('connection lost during COMMIT', { cause: err });
           }
-          if (attempt >= MAX_WORK_ATTEMPTS)
+          if (attempt >= this.#maxWorkAttempts)
             throw new DatabaseUnavailableError('database connection lost', { cause: err });
           this.#opts.metrics.connectionRetries.inc({ kind: 'transaction' });
           continue;
