@@ -5,7 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { findFreePort } from '../../local/postgres/free-port.js';
+import { fileURLToPath } from 'node:url';
+import { findFreePort } from './postgres/free-port.js';
 
 export interface AppProcess {
   child: ChildProcess;
@@ -18,16 +19,25 @@ export interface AppProcess {
   exited: Promise<number | null>;
 }
 
-export async function spawnApp(env: Record<string, string>): Promise<AppProcess> {
+/** The app's entry point, from this project's root whatever the working directory. */
+const MAIN = fileURLToPath(new URL('../app/src/main.ts', import.meta.url));
+
+export async function spawnApp(
+  env: Record<string, string>,
+  options: { keepLines?: number } = {},
+): Promise<AppProcess> {
   const port = env.PORT ?? String(await findFreePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: port, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Long runs (the demo) keep only the last lines in memory.
+  const keep = options.keepLines ?? Number.POSITIVE_INFINITY;
   const lines: string[] = [];
   const watchers: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   const onLine = (line: string) => {
     lines.push(line);
+    if (lines.length > keep) lines.shift();
     for (const w of [...watchers]) {
       if (w.pattern.test(line)) {
         watchers.splice(watchers.indexOf(w), 1);

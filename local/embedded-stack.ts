@@ -13,6 +13,8 @@ import {
   type BootstrapResult,
 } from '../rotation/bootstrap.js';
 import { startEmbeddedPostgres, type RunningEmbeddedPostgres } from './postgres/embedded-postgres.js';
+import type { Rotator } from './rotator/rotator.js';
+import { attachStackRotator, type StackRotationOptions } from './rotator/stack-rotator.js';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from './secrets-manager/index.js';
 
 export interface LocalPrincipal {
@@ -53,6 +55,11 @@ export interface EmbeddedStackOptions {
   >;
   /** Progress lines (never secret). */
   log?: (line: string) => void;
+  /**
+   * Registers the rotator (local/rotator) as the endpoint's rotation function, with the rotator
+   * principal's client: RotateSecret then rotates for real. Off unless given.
+   */
+  rotation?: StackRotationOptions;
 }
 
 export interface EmbeddedStack {
@@ -66,6 +73,8 @@ export interface EmbeddedStack {
   appSecretId: string;
   /** An SDK client for the local endpoint as one of the local principals (admin by default). */
   secretsManagerClient(principal?: LocalPrincipalName): SecretsManagerClient;
+  /** The registered rotation function, when `rotation` was given. */
+  rotator?: Rotator;
   /** Stops everything and removes the temporary data. Safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -152,6 +161,17 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       PGDATABASE: bootstrap.database,
     };
 
+    // Rotation function (opt-in): the rotator, as the rotator principal.
+    const rotator = options.rotation
+      ? attachStackRotator({
+          endpoint: secretsManager,
+          client: secretsManagerClient('rotator'),
+          ownerRole: bootstrap.ownerRole,
+          options: options.rotation,
+          log,
+        })
+      : undefined;
+
     let stopped: Promise<void> | undefined;
     return {
       postgres,
@@ -161,6 +181,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       masterSecretId,
       appSecretId,
       secretsManagerClient,
+      ...(rotator && { rotator }),
       stop: () => (stopped ??= runCleanups()),
     };
   } catch (err) {

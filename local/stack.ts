@@ -3,10 +3,15 @@
  * bootstrap, running until SIGINT/SIGTERM.
  *
  *   npm run stack -- [--pg-port 5432] [--sm-port 4566] [--env-out .local/stack.env] [--log-statements]
+ *                    [--strategy alternating-users|single-user]
  *
  * `--env-file` is accepted as another spelling of `--env-out`, but Node 20 inspects every
  * `--env-file` on its command line, even after the script name, and refuses to start when that
  * file does not exist yet; `--env-out` avoids that.
+ *
+ * The rotator is registered as the endpoint's rotation function (`--strategy`, default
+ * alternating-users), so `aws secretsmanager rotate-secret --secret-id $DB_SECRET_ID` (or
+ * `npm run rotate`) rotates the PostgreSQL role for real; each rotation prints one line.
  *
  * Writes the app's environment (no passwords) to the env file and prints a line containing
  * `stack ready` once everything is up. On SIGINT/SIGTERM it stops everything, removes the
@@ -15,6 +20,8 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { STRATEGIES, type RotationStrategy } from '../rotation/config.js';
+import { createLogger } from '../rotation/logger.js';
 import { formatEnvFile, startEmbeddedStack, type EmbeddedStack } from './embedded-stack.js';
 
 function parsePort(name: string, value: string | undefined): number | undefined {
@@ -34,9 +41,15 @@ const { values } = parseArgs({
     'env-out': { type: 'string' },
     'env-file': { type: 'string' },
     'log-statements': { type: 'boolean', default: false },
+    strategy: { type: 'string', default: 'alternating-users' },
   },
   strict: true,
 });
+if (!(STRATEGIES as readonly string[]).includes(values.strategy)) {
+  console.error(`--strategy must be one of ${STRATEGIES.join(', ')}, got "${values.strategy}"`);
+  process.exit(2);
+}
+const strategy = values.strategy as RotationStrategy;
 const pgPort = parsePort('pg-port', values['pg-port']);
 const smPort = parsePort('sm-port', values['sm-port']);
 const envFile = resolve(values['env-out'] ?? values['env-file'] ?? '.local/stack.env');
@@ -77,6 +90,16 @@ try {
     ...(pgPort !== undefined && { pgPort }),
     ...(smPort !== undefined && { smPort }),
     logStatements: values['log-statements'],
+    // The rotation function's own log: warnings and errors only (JSON lines, never a secret).
+    rotation: {
+      strategy,
+      functionLogger: createLogger({
+        level: 'warn',
+        write: (line) => {
+          console.error(line);
+        },
+      }),
+    },
     log: (line) => {
       console.log(line);
     },
@@ -87,7 +110,8 @@ try {
     await writeFile(
       temporary,
       formatEnvFile(
-        started.env,
+        // awscli v1 reads AWS_DEFAULT_REGION, not AWS_REGION (`aws secretsmanager rotate-secret` after sourcing this file).
+        { ...started.env, AWS_DEFAULT_REGION: started.secretsManager.region },
         'Local stack environment for the app (npm run stack). No passwords: they live in the secrets.',
       ),
     );

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_PRINCIPALS } from '../../local/embedded-stack.js';
 import { computeScramVerifier } from '../../rotation/scram-verifier.js';
-import { spawnApp } from '../helpers/app-process.js';
+import { spawnApp } from '../../local/app-process.js';
 import { startBackends, type Backends } from '../helpers/service-harness.js';
 import { startSteadyLoad } from '../helpers/steady-load.js';
 

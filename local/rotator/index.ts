@@ -1,0 +1,16 @@
+export {
+  AWSCURRENT,
+  AWSPENDING,
+  formatReport,
+  reserveWithRotateSecret,
+  rotationFunctionArn,
+  strategyOfFunction,
+  RotationFailedError,
+  RotationInProgressError,
+  Rotator,
+  type Reservation,
+  type RotationReport,
+  type RotatorOptions,
+  type StepInvocation,
+  type StepTiming,
+} from './rotator.js';
