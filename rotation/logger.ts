@@ -1,9 +1,13 @@
 /**
- * A small structured logger for the rotation function: one JSON object per line on stdout, which
- * Lambda sends to CloudWatch Logs as it is. Fields are chosen by the caller and never include a
- * secret value; as a second line of defence, keys that usually hold one are dropped, and errors are
- * reduced to their name, message and code.
+ * The rotation function's structured logger: one JSON object per line on stdout, which Lambda sends
+ * to CloudWatch Logs as it is. A thin adapter over pino that keeps the message-first call style used
+ * across rotation/ (`log.info(message, fields)`).
+ *
+ * Fields are chosen by the caller and never include a secret value; as a second line of defence,
+ * pino's redaction removes keys that usually hold one (in the spellings AWS and this code use, up to
+ * four levels deep), and errors under `err` or `error` are reduced to their name, message and code.
  */
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -25,63 +29,84 @@ export interface LoggerOptions {
   bindings?: LogFields;
 }
 
-const SEVERITY: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
-
-/** Keys never written, whatever the caller passes. */
-const DROPPED_KEYS = new Set([
+/** Keys never written, whatever the caller passes (camelCase; other casings are derived below). */
+const DROPPED_KEYS = [
   'password',
   'secret',
-  'secretstring',
-  'secretbinary',
-  'rotationtoken',
-  'randompassword',
+  'secretString',
+  'secretBinary',
+  'rotationToken',
+  'randomPassword',
   'verifier',
-]);
+];
 
-function sanitize(value: unknown, depth: number): unknown {
-  if (value instanceof Error) {
-    const code = (value as { code?: unknown }).code;
-    return { name: value.name, message: value.message, ...(typeof code === 'string' && { code }) };
-  }
-  if (value === null || typeof value !== 'object') return value;
-  if (depth > 3) return '[object]';
-  if (Array.isArray(value)) return value.map((item) => sanitize(item, depth + 1));
-  const out: LogFields = {};
-  for (const [key, item] of Object.entries(value)) {
-    if (DROPPED_KEYS.has(key.toLowerCase())) continue;
-    out[key] = sanitize(item, depth + 1);
-  }
-  return out;
+/** Redaction matches keys exactly, so each key is listed as lowercase, camelCase, PascalCase and UPPERCASE. */
+const DROPPED_SPELLINGS = [
+  ...new Set(
+    DROPPED_KEYS.flatMap((key) => [
+      key.toLowerCase(),
+      key,
+      key.charAt(0).toUpperCase() + key.slice(1),
+      key.toUpperCase(),
+    ]),
+  ),
+];
+
+/** The field itself, and the same key inside nested objects or arrays, up to three levels down. */
+const REDACT_PATHS = ['', '*.', '*.*.', '*.*.*.'].flatMap((prefix) =>
+  DROPPED_SPELLINGS.map((key) => `${prefix}${key}`),
+);
+
+/** An error as name, message and (string) code only: no stack, no driver or SDK details. */
+function errorFields(value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const code = (value as { code?: unknown }).code;
+  return { name: value.name, message: value.message, ...(typeof code === 'string' && { code }) };
+}
+
+/** Stdout, written synchronously so that no line is lost when Lambda freezes the environment. */
+let stdout: DestinationStream | undefined;
+
+function destination(write: LoggerOptions['write']): DestinationStream {
+  if (write === undefined) return (stdout ??= pino.destination({ fd: 1, sync: true }));
+  return {
+    write: (line: string) => {
+      write(line.endsWith('\n') ? line.slice(0, -1) : line);
+    },
+  };
+}
+
+function adapt(logger: Logger): RotationLogger {
+  return {
+    debug: (message, fields) => {
+      logger.debug(fields ?? {}, message);
+    },
+    info: (message, fields) => {
+      logger.info(fields ?? {}, message);
+    },
+    warn: (message, fields) => {
+      logger.warn(fields ?? {}, message);
+    },
+    error: (message, fields) => {
+      logger.error(fields ?? {}, message);
+    },
+    child: (bindings) => adapt(logger.child(bindings)),
+  };
 }
 
 export function createLogger(options: LoggerOptions = {}): RotationLogger {
-  const threshold = SEVERITY[options.level ?? 'info'];
-  const write =
-    options.write ??
-    ((line: string): void => {
-      process.stdout.write(`${line}\n`);
-    });
-  const bindings = options.bindings ?? {};
-
-  const emit = (level: Exclude<LogLevel, 'silent'>, message: string, fields: LogFields = {}): void => {
-    if (SEVERITY[level] < threshold) return;
-    const entry = sanitize({ ...bindings, ...fields }, 0) as LogFields;
-    write(JSON.stringify({ time: new Date().toISOString(), level, message, ...entry }));
-  };
-
-  return {
-    debug: (message, fields) => {
-      emit('debug', message, fields);
+  const logger = pino(
+    {
+      level: options.level ?? 'info',
+      // No pid or hostname: Lambda's log stream already identifies the environment.
+      base: undefined,
+      messageKey: 'message',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT_PATHS, remove: true },
+      serializers: { err: errorFields, error: errorFields },
     },
-    info: (message, fields) => {
-      emit('info', message, fields);
-    },
-    warn: (message, fields) => {
-      emit('warn', message, fields);
-    },
-    error: (message, fields) => {
-      emit('error', message, fields);
-    },
-    child: (more) => createLogger({ ...options, bindings: { ...bindings, ...more } }),
-  };
+    destination(options.write),
+  );
+  return adapt(options.bindings ? logger.child(options.bindings) : logger);
 }
