@@ -48,6 +48,8 @@ interface Generation {
 }
 
 const AUTH_RETRY_BACKOFF = { baseMs: 100, maxMs: 2000 };
+/** Recoveries (up to three Secrets Manager calls each) for one rejected version are this far apart at least. */
+const RECOVERY_MIN_INTERVAL_MS = 1000;
 
 const identityOf = (c: DbCredentials) => `${c.username}@${c.host}:${c.port}/${c.dbname}`;
 
@@ -74,6 +76,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   #generations = 0;
   #swapChain: Promise<void> = Promise.resolve();
   #closed = false;
+  #lastRecovery: { versionId: string; at: number } | undefined;
 
   constructor(options: RotatingPoolOptions) {
     super();
@@ -240,6 +243,10 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   /** One recovery for every caller that hit the same rejected version. */
   #recoverFromAuthFailure(failedVersionId: string): Promise<void> {
     return this.#flights.run(`auth:${failedVersionId}`, async () => {
+      // While nothing works, retries keep failing: ask Secrets Manager at most once per interval.
+      const last = this.#lastRecovery;
+      if (last?.versionId === failedVersionId && Date.now() - last.at < RECOVERY_MIN_INTERVAL_MS) return;
+      this.#lastRecovery = { versionId: failedVersionId, at: Date.now() };
       const { store } = this.#opts;
       const outcome = await store.refreshAfterAuthFailure(failedVersionId);
       if (outcome === 'changed') return this.ensureCurrent();
