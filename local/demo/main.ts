@@ -3,14 +3,24 @@
  * embedded PostgreSQL + the local Secrets Manager endpoint + the rotator, N app processes (as N
  * Fargate tasks), a gentle load, and a rotation every --every seconds. One line per second; one
  * line per rotation; a verdict on exit (Ctrl-C, or after --duration). Exit code 1 if any request failed.
+ * A dashboard (local/demo/dashboard.ts) on http://127.0.0.1:--dashboard-port shows the same live,
+ * with a chart, the rotation timeline and a "Rotate now" button (docs/demo.md).
  *
  *   npm run demo -- [--strategy alternating-users|single-user] [--every 20] [--tasks 2] [--rate 20] [--duration 0]
+ *                   [--dashboard-port 8080]
  */
 import { parseArgs } from 'node:util';
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { STRATEGIES, type RotationStrategy } from '../../rotation/config.js';
 import { spawnApp, type AppProcess } from '../app-process.js';
 import { startEmbeddedStack } from '../embedded-stack.js';
+import {
+  createDashboard,
+  type DemoDashboard,
+  type RotateOutcome,
+  type RotationSource,
+  type TaskStatus,
+} from './dashboard.js';
 import { startGentleLoad } from './gentle-load.js';
 
 const { values } = parseArgs({
@@ -20,6 +30,7 @@ const { values } = parseArgs({
     tasks: { type: 'string', default: '2' },
     rate: { type: 'string', default: '20' },
     duration: { type: 'string', default: '0' },
+    'dashboard-port': { type: 'string', default: '8080' },
   },
 });
 
@@ -40,6 +51,13 @@ const everySeconds = positive('every', values.every);
 const taskCount = Math.round(positive('tasks', values.tasks));
 const rate = positive('rate', values.rate);
 const durationSeconds = positive('duration', values.duration, true);
+const dashboardPort = positive('dashboard-port', values['dashboard-port'], true);
+if (!Number.isInteger(dashboardPort) || dashboardPort > 65535) {
+  console.error(
+    `--dashboard-port must be a TCP port (0 for any free one), got "${values['dashboard-port']}"`,
+  );
+  process.exit(2);
+}
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s`;
@@ -49,17 +67,26 @@ const say = (line: string) => {
 
 let rotations = 0;
 let rotationFailures = 0;
+// Created once the stack is up (no rotation starts before the timer or the button); the stack's
+// rotation hooks below read it, hence `let` although it is assigned once.
+// eslint-disable-next-line prefer-const
+let dashboard: DemoDashboard | undefined;
 const stack = await startEmbeddedStack({
   log: (line) => {
     if (!line.startsWith('bootstrap:')) say(line);
   },
   rotation: {
     strategy,
-    onRotation: () => {
+    onRotation: (report) => {
       rotations++;
+      dashboard?.onRotation(report);
     },
-    onFailure: () => {
+    onFailure: (error) => {
       rotationFailures++;
+      dashboard?.onFailure(error);
+    },
+    onStep: (invocation) => {
+      dashboard?.onStep(invocation);
     },
   },
 });
@@ -75,17 +102,52 @@ const tasks: AppProcess[] = await Promise.all(
 );
 await Promise.all(tasks.map((t) => waitUntilReady(t)));
 say(`${taskCount} tasks serving: ${tasks.map((t) => t.url).join(', ')}`);
+dashboard = createDashboard({
+  info: {
+    strategy,
+    everySeconds,
+    rate,
+    taskCount,
+    durationSeconds,
+    secretId: stack.appSecretId,
+    startedAt: started,
+  },
+  rotate: () => requestRotation('dashboard'),
+});
+try {
+  const { url, fellBackFrom } = await dashboard.listen(dashboardPort);
+  say(`dashboard: ${url}${fellBackFrom !== undefined ? ` (port ${fellBackFrom} is busy)` : ''}`);
+} catch (err) {
+  say(`dashboard not started: ${err instanceof Error ? err.message : String(err)}`);
+}
 say(
   `strategy ${strategy}, a rotation every ${everySeconds}s, ${rate} requests/s${durationSeconds ? `, for ${durationSeconds}s` : ''}; Ctrl-C to stop`,
 );
 
 const load = startGentleLoad(() => tasks.map((t) => t.url), rate);
 const admin = stack.secretsManagerClient('admin');
+let nextRotationAt: number | null = Date.now() + everySeconds * 1000;
 const rotateTimer = setInterval(() => {
-  admin.send(new RotateSecretCommand({ SecretId: stack.appSecretId })).catch((err: unknown) => {
-    say(`RotateSecret refused: ${err instanceof Error ? err.name : String(err)}`);
-  });
+  nextRotationAt = Date.now() + everySeconds * 1000;
+  void requestRotation('timer');
 }, everySeconds * 1000);
+
+/** RotateSecret through the admin client: the timer's and the dashboard's "Rotate now". */
+async function requestRotation(source: RotationSource): Promise<RotateOutcome> {
+  try {
+    const out = await admin.send(new RotateSecretCommand({ SecretId: stack.appSecretId }));
+    dashboard?.rotationRequested(source, out.VersionId);
+    if (source === 'dashboard')
+      say(`Rotate now (dashboard): RotateSecret started version ${out.VersionId ?? '?'}`);
+    return { status: 'requested', versionId: out.VersionId ?? null };
+  } catch (err) {
+    const error = err instanceof Error ? err.name : String(err);
+    const message = err instanceof Error ? err.message : '';
+    say(`RotateSecret refused: ${error}${source === 'dashboard' ? ' (Rotate now, dashboard)' : ''}`);
+    dashboard?.rotationRefused(source, error, message);
+    return { status: 'refused', error, message };
+  }
+}
 
 const statusTimer = setInterval(() => {
   void status();
@@ -93,23 +155,63 @@ const statusTimer = setInterval(() => {
 
 async function status(): Promise<void> {
   const s = load.takeSecond();
-  const states = await Promise.all(
-    tasks.map(async (t, i) => {
-      try {
-        const body = (await (
-          await fetch(`${t.url}/health/ready`, { signal: AbortSignal.timeout(900) })
-        ).json()) as {
-          ready: boolean;
-          credentials: { username: string; versionId: string };
-          pool: { generation: number };
-        };
-        return `task${i + 1} ${body.ready ? 'ready' : 'UNREADY'} ${body.credentials.username}@${body.credentials.versionId.slice(0, 8)} pool#${body.pool.generation}`;
-      } catch {
-        return `task${i + 1} ?`;
-      }
-    }),
+  const at = Date.now();
+  const states = await Promise.all(tasks.map((t, i) => readTask(t, `task${i + 1}`)));
+  say(
+    `${String(s.ok).padStart(4)} ok ${String(s.failed).padStart(3)} failed | ${states.map(formatTask).join(' | ')}`,
   );
-  say(`${String(s.ok).padStart(4)} ok ${String(s.failed).padStart(3)} failed | ${states.join(' | ')}`);
+  const totals = load.totals();
+  dashboard?.recordSecond({
+    second: { at, ...s },
+    totals: { sent: totals.sent, ok: totals.ok, failed: totals.failed },
+    tasks: states,
+    rotations: { done: rotations, failed: rotationFailures },
+    nextRotationAt,
+  });
+}
+
+async function readTask(task: AppProcess, name: string): Promise<TaskStatus> {
+  const unknown: TaskStatus = {
+    name,
+    url: task.url,
+    reachable: false,
+    ready: false,
+    draining: false,
+    username: null,
+    versionId: null,
+    stage: null,
+    poolGeneration: null,
+    poolTotal: null,
+    poolIdle: null,
+  };
+  try {
+    const response = await fetch(`${task.url}/health/ready`, { signal: AbortSignal.timeout(900) });
+    const body = (await response.json()) as {
+      ready: boolean;
+      draining: boolean;
+      credentials: { username: string | null; versionId: string | null; stage: string | null };
+      pool: { generation: number; total: number; idle: number };
+    };
+    return {
+      ...unknown,
+      reachable: true,
+      ready: body.ready,
+      draining: body.draining,
+      username: body.credentials.username,
+      versionId: body.credentials.versionId,
+      stage: body.credentials.stage,
+      poolGeneration: body.pool.generation,
+      poolTotal: body.pool.total,
+      poolIdle: body.pool.idle,
+    };
+  } catch {
+    return unknown;
+  }
+}
+
+function formatTask(t: TaskStatus): string {
+  if (!t.reachable || t.versionId === null) return `${t.name} ?`;
+  return `${t.name} ${t.ready ? 'ready' : 'UNREADY'} ${t.username ?? '?'}@${t.versionId.slice(0, 8)} pool#${t.poolGeneration ?? '?'}`;
 }
 
 let stopping: Promise<void> | undefined;
@@ -123,6 +225,8 @@ async function shutdown(reason: string): Promise<void> {
   say(`stopping (${reason})`);
   clearInterval(rotateTimer);
   clearInterval(statusTimer);
+  nextRotationAt = null;
+  await dashboard?.close();
   await load.stop();
   for (const t of tasks) t.child.kill('SIGTERM');
   const codes = await Promise.all(tasks.map((t) => t.exited));
