@@ -15,6 +15,17 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
+# Tools for docker compose, never deployed: the one-shot bootstrap (npm run bootstrap), the rotator
+# (npm run rotate) and the demo. Full dev dependencies and the repository's source, run with tsx.
+# Not the last stage, so `docker build .` still builds `runtime`; compose names it with `target: tools`.
+FROM node:${NODE_VERSION}-bookworm-slim AS tools
+WORKDIR /src
+COPY --from=build --chown=root:root /src/node_modules ./node_modules
+COPY --chown=root:root . .
+USER node
+# Compose gives each service its command; alone, the image lists the npm scripts.
+CMD ["npm", "run"]
+
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000

@@ -1,4 +1,11 @@
 export {
+  inProcessReservation,
+  RESERVATION_MODES,
+  type InProcessReservation,
+  type ReservationMode,
+  type ReservedBy,
+} from './in-process.js';
+export {
   AWSCURRENT,
   AWSPENDING,
   formatReport,

@@ -3,6 +3,7 @@
  *
  *   npm run rotate -- --secret-id <id> [--strategy single-user|alternating-users]
  *                     [--every <seconds>] [--count <n>] [--timeout <seconds>]
+ *                     [--invoke service|local] [--reserve auto|rotate-secret|put-pending]
  *
  * Endpoint, region and credentials come from the environment, as for any AWS SDK program
  * (`set -a; . .local/stack.env; set +a` after `npm run stack`). Each rotation: RotateSecret with a
@@ -11,9 +12,21 @@
  * rotator registered with the stack's endpoint; its step durations are read from the endpoint's
  * call log. Elsewhere (AWS itself) only the total is known.
  *
+ * --invoke local: for a Secrets Manager that cannot invoke a rotation function (LocalStack with
+ * only Secrets Manager enabled, moto; `docker compose` uses it). This process plays the service:
+ * it reserves the AWSPENDING version (--reserve, see in-process.ts: RotateSecret where that
+ * reserves one, as on moto; PutSecretValue by the function's own createSecret code where it does
+ * not, as on LocalStack; `auto`, the default, tries the first and falls back to the second) and
+ * invokes createSecret → setSecret → testSecret → finishSecret in-process, through the same
+ * handler module the Lambda runs, retried as the service retries. The function's environment is
+ * this process's (DB_SSL, DB_OWNER_ROLE, EXCLUDE_CHARACTERS, ...; LOG_LEVEL for its log, `warn`
+ * by default). The strategy: --strategy, else the one the secret's RotationLambdaARN names, else
+ * alternating-users. Not for AWS itself, nor for `npm run stack`'s endpoint (its rotator already
+ * runs on RotateSecret): use the default --invoke service there.
+ *
  * One line per rotation: the new version id and each step's duration. Never a secret value.
- * --every without --count repeats until Ctrl-C (the rotation under way is awaited). Exit code 1
- * when a rotation fails, 2 on bad arguments.
+ * --every without --count repeats until Ctrl-C or SIGTERM (the rotation under way is awaited).
+ * Exit code 1 when a rotation fails, 2 on bad arguments.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -26,7 +39,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { STRATEGIES, type RotationStrategy } from '../../rotation/config.js';
 import { STEPS } from '../../rotation/handler.js';
-import { rotationFunctionArn, strategyOfFunction } from './rotator.js';
+import { createLogger, type LogLevel } from '../../rotation/logger.js';
+import { inProcessReservation, RESERVATION_MODES, type ReservationMode } from './in-process.js';
+import { rotationFunctionArn, Rotator, strategyOfFunction } from './rotator.js';
 
 interface CallRecord {
   time: string;
@@ -57,6 +72,8 @@ const { values } = parseArgs({
     every: { type: 'string' },
     count: { type: 'string' },
     timeout: { type: 'string', default: '120' },
+    invoke: { type: 'string', default: 'service' },
+    reserve: { type: 'string' },
   },
   strict: true,
 });
@@ -71,6 +88,15 @@ const countArg = positive('count', values.count);
 if (countArg !== undefined && !Number.isInteger(countArg)) fail('--count must be a whole number');
 const count = countArg ?? (everySeconds === undefined ? 1 : Number.POSITIVE_INFINITY);
 const timeoutMs = (positive('timeout', values.timeout) ?? 120) * 1000;
+if (values.invoke !== 'service' && values.invoke !== 'local') {
+  fail(`--invoke must be service or local, got "${values.invoke}"`);
+}
+const invokeLocally = values.invoke === 'local';
+if (values.reserve !== undefined && !invokeLocally) fail('--reserve applies only with --invoke local');
+const reserveMode = values.reserve ?? 'auto';
+if (!(RESERVATION_MODES as readonly string[]).includes(reserveMode)) {
+  fail(`--reserve must be one of ${RESERVATION_MODES.join(', ')}, got "${reserveMode}"`);
+}
 
 const endpointUrl = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? process.env.AWS_ENDPOINT_URL;
 const client = new SecretsManagerClient({});
@@ -168,21 +194,62 @@ async function rotateOnce(index: number, logUrl: string | undefined): Promise<vo
   );
 }
 
+/** --invoke local: this process reserves the version and runs the four steps in-process. */
+function localRotation(): (index: number) => Promise<void> {
+  const functionEnv: Record<string, string | undefined> = { ...process.env };
+  const levels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+  const logLevel = levels.find((level) => level === (functionEnv.LOG_LEVEL ?? 'warn'));
+  if (logLevel === undefined) fail(`LOG_LEVEL must be one of ${levels.join(', ')}`);
+  // The function's log (JSON lines, passwords redacted) goes to stderr; one result line to stdout.
+  const functionLogger = createLogger({
+    level: logLevel,
+    write: (line) => process.stderr.write(`${line}\n`),
+  });
+  const reservation = inProcessReservation({
+    mode: reserveMode as ReservationMode,
+    functionEnv,
+    logger: functionLogger,
+  });
+  let rotator: Rotator | undefined;
+  return async (index) => {
+    rotator ??= new Rotator({
+      secretsManager: client,
+      strategy: 'alternating-users',
+      functionEnv,
+      functionLogger,
+      region: await client.config.region(),
+    });
+    const used = strategy ?? strategyOfFunction((await describe()).RotationLambdaARN) ?? rotator.strategy;
+    const report = await rotator.rotate(secretId, { strategy: used, reserve: reservation.forStrategy(used) });
+    const of = Number.isFinite(count) ? `${index}/${count}` : String(index);
+    const steps = report.steps.map((s) => `${s.step} ${s.durationMs} ms`).join(', ');
+    console.log(
+      `rotation ${of}: ${secretId} version ${report.versionId} (${report.strategy}, in-process, ` +
+        `reserved by ${reservation.lastReservedBy ?? '?'}${report.attempts > 1 ? `, ${report.attempts} attempts` : ''}) ` +
+        `in ${report.durationMs} ms: ${steps}`,
+    );
+  };
+}
+
 const state = { stopping: false };
 const isStopping = (): boolean => state.stopping;
 const stopped = new AbortController();
-process.on('SIGINT', () => {
-  if (state.stopping) process.exit(130);
+const onSignal = (signal: NodeJS.Signals): void => {
+  if (state.stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
   state.stopping = true;
   stopped.abort();
-  console.error('stopping after the rotation under way (Ctrl-C again to quit now)');
-});
+  console.error(`stopping after the rotation under way (${signal} again to quit now)`);
+};
+process.on('SIGINT', onSignal);
+// docker compose stop / ECS: SIGTERM ends the loop the same way.
+process.on('SIGTERM', onSignal);
 
-const logUrl = await callLogUrl();
+const logUrl = invokeLocally ? undefined : await callLogUrl();
+const rotateLocally = invokeLocally ? localRotation() : undefined;
 try {
   for (let i = 1; i <= count && !isStopping(); i++) {
     const started = Date.now();
-    await rotateOnce(i, logUrl);
+    await (rotateLocally ? rotateLocally(i) : rotateOnce(i, logUrl));
     if (i < count && everySeconds !== undefined && !isStopping()) {
       // Ctrl-C ends the wait at once.
       await delay(Math.max(0, everySeconds * 1000 - (Date.now() - started)), undefined, {
