@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -324,8 +324,8 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   }
 
   #drain(generation: Generation): void {
-    const drained = generation.pool
-      .end()
+    const drained = this.#serveQueued(generation.pool)
+      .then(() => generation.pool.end())
       .catch((err: unknown) => {
         this.#opts.logger.warn({ code: errorName(err) }, 'error while draining a pool');
       })
@@ -336,6 +336,18 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
         this.emit('drained', event);
       });
     this.#draining.add(drained);
+  }
+
+  /**
+   * Requests already queued on a pool are handed its connections as they come back. pg-pool's end()
+   * would strand them until connectionTimeoutMillis, so end() waits until the queue is empty (each
+   * waiter is served, or gives up at that same timeout).
+   */
+  async #serveQueued(pool: pg.Pool): Promise<void> {
+    const signal = AbortSignal.timeout(this.#opts.db.connectTimeoutMs + 1000);
+    while (pool.waitingCount > 0 && !signal.aborted) {
+      await once(pool, 'acquire', { signal }).catch(() => undefined);
+    }
   }
 
   #createGeneration(credentials: DbCredentials): Generation {
