@@ -1,0 +1,105 @@
+/**
+ * The targets (tasks) behind the load, as an ALB sees them: each one's `/health/ready` is polled
+ * every 500 ms; requests go round-robin to the ready ones. When none is ready the ALB "fails open"
+ * and routes to all of them, and so does this (counted as `failOpen`).
+ */
+import { assertLoopbackUrl } from './loopback.js';
+
+export interface ReadinessObservation {
+  target: number;
+  /** ms since the epoch */
+  at: number;
+  ready: boolean;
+  status: number | null;
+  body: unknown;
+}
+
+export interface TargetPoolOptions {
+  urls: readonly string[];
+  pollIntervalMs?: number;
+  timeoutMs?: number;
+  onObservation?: (o: ReadinessObservation) => void;
+}
+
+export class TargetPool {
+  readonly urls: URL[];
+  readonly #ready: boolean[];
+  readonly #opts: TargetPoolOptions;
+  #next = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #polling = false;
+  failOpen = 0;
+  skipped = 0;
+
+  constructor(options: TargetPoolOptions) {
+    if (options.urls.length === 0) throw new Error('at least one target is needed');
+    this.urls = options.urls.map((u) => assertLoopbackUrl(u));
+    this.#ready = this.urls.map(() => true);
+    this.#opts = options;
+  }
+
+  get readyFlags(): readonly boolean[] {
+    return this.#ready;
+  }
+
+  /** Polls every target once, then every pollIntervalMs until stop(). */
+  async start(): Promise<void> {
+    await this.pollOnce();
+    const tick = () => {
+      if (this.#stopped) return;
+      this.#timer = setTimeout(() => {
+        void this.pollOnce().finally(tick);
+      }, this.#opts.pollIntervalMs ?? 500);
+    };
+    tick();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  async pollOnce(): Promise<void> {
+    if (this.#polling) return;
+    this.#polling = true;
+    try {
+      await Promise.all(this.urls.map((url, i) => this.#poll(url, i)));
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  async #poll(url: URL, target: number): Promise<void> {
+    let status: number | null;
+    let body: unknown = null;
+    try {
+      const res = await fetch(new URL('/health/ready', url), {
+        signal: AbortSignal.timeout(this.#opts.timeoutMs ?? 1000),
+      });
+      status = res.status;
+      body = await res.json().catch(() => null);
+    } catch {
+      status = null;
+    }
+    const ready = status === 200;
+    this.#ready[target] = ready;
+    this.#opts.onObservation?.({ target, at: Date.now(), ready, status, body });
+  }
+
+  /** The next target round-robin among the ready ones (all of them when none is ready). */
+  pick(): number {
+    const n = this.urls.length;
+    const anyReady = this.#ready.some(Boolean);
+    if (!anyReady) this.failOpen++;
+    for (let k = 0; k < n; k++) {
+      const i = (this.#next + k) % n;
+      if (!anyReady || this.#ready[i]) {
+        this.#next = i + 1;
+        if (k > 0) this.skipped += k;
+        return i;
+      }
+    }
+    return 0;
+  }
+}

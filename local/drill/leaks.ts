@@ -1,0 +1,51 @@
+/** The secret-hygiene figure: how many times any password of the run appears in what the drill kept. */
+
+export interface LeakScan {
+  passwordsChecked: number;
+  sourcesScanned: number;
+  linesScanned: number;
+  /** Occurrences of any password (plain or JSON-escaped), per source; the values are never kept. */
+  occurrences: number;
+  bySource: Record<string, number>;
+}
+
+export function countOccurrences(text: string, needle: string): number {
+  if (needle.length === 0) return 0;
+  let count = 0;
+  let at = text.indexOf(needle);
+  while (at !== -1) {
+    count++;
+    at = text.indexOf(needle, at + needle.length);
+  }
+  return count;
+}
+
+export function scanForPasswords(
+  sources: readonly { source: string; lines: readonly string[] }[],
+  passwords: ReadonlySet<string>,
+): LeakScan {
+  const needles = new Set<string>();
+  for (const p of passwords) {
+    needles.add(p);
+    needles.add(JSON.stringify(p).slice(1, -1));
+    needles.add(encodeURIComponent(p));
+  }
+  const scan: LeakScan = {
+    passwordsChecked: passwords.size,
+    sourcesScanned: 0,
+    linesScanned: 0,
+    occurrences: 0,
+    bySource: {},
+  };
+  for (const { source, lines } of sources) {
+    scan.sourcesScanned++;
+    let found = 0;
+    for (const line of lines) {
+      scan.linesScanned++;
+      for (const n of needles) found += countOccurrences(line, n);
+    }
+    scan.bySource[source] = (scan.bySource[source] ?? 0) + found;
+    scan.occurrences += found;
+  }
+  return scan;
+}

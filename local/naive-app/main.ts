@@ -1,0 +1,116 @@
+/**
+ * The NAIVE app, for the drill's control run only (never shipped, never in app/): the same routes,
+ * migrations and metrics as the real service, but the database credentials are read ONCE at
+ * startup, which is what the ECS task definition's `secrets` block does (it injects the secret
+ * into an environment variable when the task starts), and used by an ordinary pg.Pool.
+ *
+ * It recycles connections exactly like the real service (DB_POOL_MAX_LIFETIME_SECONDS, idle
+ * timeout 30 s): after a rotation changes the password, the next new connection is refused.
+ *
+ * Environment: DB_SECRET_ID, AWS_* (as the app), DB_SCHEMA, DB_OWNER_ROLE, PORT, HOST,
+ * DB_POOL_MAX, DB_POOL_MAX_LIFETIME_SECONDS, CREDENTIAL_REFRESH_SECONDS (readiness probe period).
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { parseSecret } from '../../app/src/credentials/secret-shape.js';
+import { runMigrations } from '../../app/src/db/migrate.js';
+import type { ReadinessSnapshot } from '../../app/src/health/readiness.js';
+import { buildApp } from '../../app/src/http/app.js';
+import { createLogger, SecretScrubber } from '../../app/src/logger.js';
+import { createMetrics } from '../../app/src/metrics.js';
+import { PlainDatabase } from './plain-database.js';
+
+const env = process.env;
+const int = (name: string, fallback: number) => {
+  const n = Number(env[name] ?? fallback);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+};
+const secretId = env.DB_SECRET_ID;
+if (!secretId) {
+  process.stderr.write('DB_SECRET_ID is required\n');
+  process.exit(1);
+}
+const schema = env.DB_SCHEMA ?? 'app';
+const ownerRole = env.DB_OWNER_ROLE ?? 'app_owner';
+const probeSeconds = int('CREDENTIAL_REFRESH_SECONDS', 30);
+
+const scrubber = new SecretScrubber();
+const logger = createLogger({ level: 'info', scrubber, name: 'naive-orders-api' });
+const metrics = createMetrics();
+
+const sm = new SecretsManagerClient({});
+const secret = await sm.send(new GetSecretValueCommand({ SecretId: secretId }));
+metrics.secretsManagerCalls.inc({ operation: 'GetSecretValue', outcome: 'ok' });
+sm.destroy();
+const { credentials } = parseSecret(secret.SecretString, {});
+scrubber.add(credentials.password);
+logger.info(
+  { username: credentials.username, versionId: secret.VersionId },
+  'credentials read once at startup',
+);
+
+const db = new PlainDatabase(credentials, {
+  schema,
+  max: int('DB_POOL_MAX', 10),
+  maxLifetimeSeconds: int('DB_POOL_MAX_LIFETIME_SECONDS', 300),
+});
+metrics.setPoolStats(() => ({
+  total: db.pool.totalCount,
+  idle: db.pool.idleCount,
+  waiting: db.pool.waitingCount,
+  generation: 1,
+}));
+
+const migrationClient = await db.pool.connect();
+try {
+  await runMigrations({ client: migrationClient, ownerRole, schema, logger });
+} finally {
+  migrationClient.release();
+}
+
+let draining = false;
+let database: ReadinessSnapshot['database'] = { reachable: false, checkedAt: null };
+const probe = async () => {
+  try {
+    await db.read((q) => q.query('SELECT 1'));
+    database = { reachable: true, checkedAt: new Date().toISOString() };
+  } catch (err) {
+    database = { reachable: false, checkedAt: new Date().toISOString(), error: (err as Error).name };
+  }
+};
+await probe();
+const probeTimer = setInterval(() => void probe(), probeSeconds * 1000);
+const fetchedAt = Date.now();
+const readiness = {
+  snapshot: (): ReadinessSnapshot => ({
+    ready: !draining && database.reachable,
+    draining,
+    database,
+    credentials: {
+      versionId: secret.VersionId ?? null,
+      stage: 'AWSCURRENT',
+      username: credentials.username,
+      fetchedAt: new Date(fetchedAt).toISOString(),
+      ageSeconds: Math.round((Date.now() - fetchedAt) / 1000),
+      lastCheckAt: null,
+    },
+    pool: {
+      generation: 1,
+      total: db.pool.totalCount,
+      idle: db.pool.idleCount,
+      waiting: db.pool.waitingCount,
+    },
+  }),
+};
+
+const app = await buildApp({ db, readiness, metrics, logger });
+await app.listen({ host: env.HOST ?? '0.0.0.0', port: int('PORT', 3000) });
+
+const shutdown = async () => {
+  draining = true;
+  clearInterval(probeTimer);
+  await app.close();
+  await db.end();
+  logger.flush(() => process.exit(0));
+};
+process.once('SIGTERM', () => void shutdown());
+process.once('SIGINT', () => void shutdown());
