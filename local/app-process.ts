@@ -24,10 +24,11 @@ const MAIN = fileURLToPath(new URL('../app/src/main.ts', import.meta.url));
 
 export async function spawnApp(
   env: Record<string, string>,
-  options: { keepLines?: number } = {},
+  /** entry: another server with the same contract (the naive app); default the app's main.ts. */
+  options: { keepLines?: number; entry?: string } = {},
 ): Promise<AppProcess> {
   const port = env.PORT ?? String(await findFreePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, ['--import', 'tsx', options.entry ?? MAIN], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: port, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -61,7 +62,7 @@ export async function spawnApp(
         new Promise<string>((resolve) => watchers.push({ pattern, resolve })),
         exited.then((code) => {
           throw new Error(
-            `app exited (${code}) before a line matched ${pattern}:\n${lines.slice(-20).join('\n')}`,
+            `${options.entry ?? MAIN} exited (${code}) before a line matched ${pattern}:\n${lines.slice(-20).join('\n')}`,
           );
         }),
       ]);
