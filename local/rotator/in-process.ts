@@ -25,12 +25,12 @@
  * `auto` tries RotateSecret once; once it has seen it reserve nothing, it goes straight to
  * PutSecretValue for the rest of the process's life.
  */
-import { DescribeSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { loadRotationConfig, type RotationStrategy } from '../../rotation/config.js';
 import type { RotationLogger } from '../../rotation/logger.js';
 import { createLogger } from '../../rotation/logger.js';
 import { createSecret } from '../../rotation/steps/create-secret.js';
-import { AWSPENDING, type Reservation } from './rotator.js';
+import { AWSPENDING, reserveOnEmulator, type Reservation } from './rotator.js';
 
 export const RESERVATION_MODES = ['auto', 'rotate-secret', 'put-pending'] as const;
 export type ReservationMode = (typeof RESERVATION_MODES)[number];
@@ -60,21 +60,7 @@ export function inProcessReservation(options: {
     (strategy: RotationStrategy): Reservation =>
     async ({ client, secretId, token, functionArn }) => {
       if (rotateSecretReserves) {
-        try {
-          await client.send(
-            new RotateSecretCommand({
-              SecretId: secretId,
-              ClientRequestToken: token,
-              RotationLambdaARN: functionArn,
-              // moto reports RotationEnabled=true only with a schedule; the handler refuses a secret
-              // whose rotation is turned off. Nothing runs this schedule on an emulator.
-              RotationRules: { AutomaticallyAfterDays: 30 },
-            }),
-          );
-        } catch (err) {
-          // moto and LocalStack: the function does not exist (moto has reserved the version anyway).
-          if ((err as { name?: string }).name !== 'ResourceNotFoundException') throw err;
-        }
+        await reserveOnEmulator({ client, secretId, token, functionArn });
         const described = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
         if ((described.VersionIdsToStages?.[token] ?? []).includes(AWSPENDING)) {
           lastReservedBy = 'RotateSecret';

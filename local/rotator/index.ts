@@ -9,6 +9,7 @@ export {
   AWSCURRENT,
   AWSPENDING,
   formatReport,
+  reserveOnEmulator,
   reserveWithRotateSecret,
   rotationFunctionArn,
   strategyOfFunction,

@@ -446,6 +446,27 @@ export const reserveWithRotateSecret: Reservation = async ({ client, secretId, t
   );
 };
 
+/**
+ * Reservation on an emulator without Lambda (moto, LocalStack): RotateSecret naming a function that
+ * does not exist. moto reserves the version before it fails; LocalStack does not (callers check).
+ */
+export const reserveOnEmulator: Reservation = async ({ client, secretId, token, functionArn }) => {
+  try {
+    await client.send(
+      new RotateSecretCommand({
+        SecretId: secretId,
+        ClientRequestToken: token,
+        RotationLambdaARN: functionArn,
+        // moto reports RotationEnabled=true only with a schedule; the handler refuses a secret
+        // whose rotation is turned off. Nothing runs this schedule on an emulator.
+        RotationRules: { AutomaticallyAfterDays: 30 },
+      }),
+    );
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'ResourceNotFoundException') throw err;
+  }
+};
+
 /** One line for a finished rotation: the version and each step's duration (never a value). */
 export function formatReport(report: RotationReport): string {
   const steps = report.steps.map((s) => `${s.step} ${s.durationMs} ms`).join(', ');

@@ -14,7 +14,7 @@
  *   AWSCURRENT, so the ARN is always passed.
  */
 import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Reservation } from '../../../local/rotator/index.js';
+import { reserveOnEmulator, type Reservation } from '../../../local/rotator/index.js';
 import {
   startSecretsManagerEndpoint,
   type SecretsManagerEndpoint,
@@ -93,21 +93,7 @@ const endpointTarget: RotationTarget = {
 };
 
 /** moto: RotateSecret with a RotationLambdaARN it cannot find still leaves the reserved version. */
-export const motoReservation: Reservation = async ({ client, secretId, token, functionArn }) => {
-  try {
-    await client.send(
-      new RotateSecretCommand({
-        SecretId: secretId,
-        ClientRequestToken: token,
-        RotationLambdaARN: functionArn,
-        // moto reports RotationEnabled=true only with a schedule.
-        RotationRules: { AutomaticallyAfterDays: 30 },
-      }),
-    );
-  } catch (err) {
-    if ((err as { name?: string }).name !== 'ResourceNotFoundException') throw err;
-  }
-};
+export const motoReservation: Reservation = reserveOnEmulator;
 
 const motoTarget: RotationTarget = {
   name: 'moto',
