@@ -26,6 +26,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
+import type { InfraConfig } from './config.js';
 
 export const CONTAINER_NAME = 'api';
 export const CONTAINER_PORT = 3000;
@@ -45,19 +46,21 @@ export const SHUTDOWN = {
   deregistrationDelaySeconds: 30,
 } as const;
 
-export interface ServiceProps {
+export interface ServiceProps extends Pick<
+  InfraConfig,
+  | 'certificateArn'
+  | 'allowedCidr'
+  | 'desiredCount'
+  | 'minCapacity'
+  | 'maxCapacity'
+  | 'cpu'
+  | 'memoryMiB'
+  | 'requestsPerTarget'
+> {
   vpc: ec2.IVpc;
   publicSubnets: ec2.SubnetSelection;
   appSubnets: ec2.SubnetSelection;
   secretArn: string;
-  certificateArn: string | undefined;
-  allowedCidr: string;
-  desiredCount: number;
-  minCapacity: number;
-  maxCapacity: number;
-  cpu: number;
-  memoryMiB: number;
-  requestsPerTarget: number;
   logRetention: logs.RetentionDays;
   removalPolicy: RemovalPolicy;
   deletionProtection: boolean;
