@@ -24,6 +24,8 @@ export interface TargetPoolOptions {
 export class TargetPool {
   readonly urls: URL[];
   readonly #ready: boolean[];
+  /** Targets that are gone (a replaced task that exited): never polled or routed to again. */
+  readonly #retired: boolean[];
   readonly #opts: TargetPoolOptions;
   #next = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -36,7 +38,23 @@ export class TargetPool {
     if (options.urls.length === 0) throw new Error('at least one target is needed');
     this.urls = options.urls.map((u) => assertLoopbackUrl(u));
     this.#ready = this.urls.map(() => true);
+    this.#retired = this.urls.map(() => false);
     this.#opts = options;
+  }
+
+  /** A new target (a replacement task, as ECS registers it): routed to once a poll finds it ready. */
+  async add(url: string): Promise<number> {
+    const target = this.urls.push(assertLoopbackUrl(url)) - 1;
+    this.#ready.push(false);
+    this.#retired.push(false);
+    await this.#poll(this.urls[target] as URL, target);
+    return target;
+  }
+
+  /** Deregisters a target for good. */
+  retire(target: number): void {
+    this.#retired[target] = true;
+    this.#ready[target] = false;
   }
 
   get readyFlags(): readonly boolean[] {
@@ -64,7 +82,7 @@ export class TargetPool {
     if (this.#polling) return;
     this.#polling = true;
     try {
-      await Promise.all(this.urls.map((url, i) => this.#poll(url, i)));
+      await Promise.all(this.urls.flatMap((url, i) => (this.#retired[i] ? [] : [this.#poll(url, i)])));
     } finally {
       this.#polling = false;
     }
@@ -83,6 +101,7 @@ export class TargetPool {
       status = null;
     }
     const ready = status === 200;
+    if (this.#retired[target]) return;
     this.#ready[target] = ready;
     this.#opts.onObservation?.({ target, at: Date.now(), ready, status, body });
   }
@@ -94,7 +113,7 @@ export class TargetPool {
     if (!anyReady) this.failOpen++;
     for (let k = 0; k < n; k++) {
       const i = (this.#next + k) % n;
-      if (!anyReady || this.#ready[i]) {
+      if (anyReady ? this.#ready[i] : !this.#retired[i]) {
         this.#next = i + 1;
         if (k > 0) this.skipped += k;
         return i;

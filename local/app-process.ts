@@ -24,12 +24,26 @@ const MAIN = fileURLToPath(new URL('../app/src/main.ts', import.meta.url));
 
 export async function spawnApp(
   env: Record<string, string>,
-  /** entry: another server with the same contract (the naive app); default the app's main.ts. */
-  options: { keepLines?: number; entry?: string } = {},
+  /**
+   * entry: another server with the same contract (the naive app); default the app's main.ts.
+   * execPath: another Node binary (the benchmark's wrapper variant needs a newer one); default this one.
+   * nodeArgs: options for that Node (the benchmark's --cpu-prof); none by default.
+   */
+  options: { keepLines?: number; entry?: string; execPath?: string; nodeArgs?: string[] } = {},
 ): Promise<AppProcess> {
   const port = env.PORT ?? String(await findFreePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', options.entry ?? MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: port, LOG_LEVEL: 'info', ...env },
+  const args = [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry ?? MAIN];
+  const child = spawn(options.execPath ?? process.execPath, args, {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: port,
+      LOG_LEVEL: 'info',
+      // Local load (drill, demo, bench) all comes from 127.0.0.1: one client, far above a client's
+      // write limit. The caller can still set one.
+      RATE_LIMIT_WRITES_PER_MINUTE: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Long runs (the demo) keep only the last lines in memory.

@@ -43,6 +43,12 @@ const EnvSchema = Type.Object({
   PORT: integer(0, 65535, 3000, 'a TCP port'),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'an address to listen on' }),
   BODY_LIMIT_BYTES: integer(1024, 10_485_760, 65_536, 'request body limit in bytes'),
+  RATE_LIMIT_WRITES_PER_MINUTE: integer(0, 1_000_000, 600, 'writes per minute per client, 0 = off'),
+  TRUST_PROXY: Type.String({
+    pattern: '^(?:false|true|[1-9]|10)$',
+    default: 'false',
+    description: 'false, true, or the number of proxy hops in front of the app from 1 to 10',
+  }),
   CREDENTIAL_REFRESH_SECONDS: integer(1, 86_400, 30, 'seconds between health-check cycles'),
   SHUTDOWN_DELAY_SECONDS: integer(0, 600, 5, 'seconds to stay up, unready, before closing the listener'),
   SHUTDOWN_GRACE_SECONDS: integer(1, 900, 25, 'seconds the whole shutdown may take'),
@@ -71,7 +77,15 @@ export interface AppConfig {
     authRetrySeconds: number;
     migrate: boolean;
   };
-  http: { host: string; port: number; bodyLimitBytes: number };
+  http: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    /** POST/PUT/PATCH/DELETE requests per minute per client address; 0: no limit. */
+    writesPerMinute: number;
+    /** Fastify's `trustProxy`: which X-Forwarded-For entry `request.ip` is. */
+    trustProxy: boolean | number;
+  };
   credentialRefreshSeconds: number;
   shutdown: { delaySeconds: number; graceSeconds: number };
   logLevel: Env['LOG_LEVEL'];
@@ -102,6 +116,10 @@ function describeProblems(env: Record<string, unknown>): string[] {
   return [...byVariable.values()];
 }
 
+const INTEGER_VARIABLES = Object.entries(EnvSchema.properties as Record<string, TSchema & { type?: unknown }>)
+  .filter(([, schema]) => schema.type === 'integer')
+  .map(([name]) => name);
+
 function schemaOf(name: string): TSchema & { description?: string } {
   const property = (EnvSchema.properties as Record<string, TSchema | undefined>)[name];
   return property ?? {};
@@ -114,9 +132,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     const value = source[key];
     if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
   }
-  const converted = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw));
-  if (!Value.Check(EnvSchema, converted))
-    throw new ConfigError(describeProblems(converted as Record<string, unknown>));
+  const converted = Value.Convert(EnvSchema, Value.Default(EnvSchema, { ...raw })) as Record<string, unknown>;
+  // TypeBox's conversion would read "1.5" as 1 and "0x10" as 16: integers must be plain decimals,
+  // anything else stays text and fails the check below.
+  for (const key of INTEGER_VARIABLES) {
+    const text = raw[key];
+    if (typeof text === 'string' && !/^-?[0-9]+$/.test(text)) converted[key] = text;
+  }
+  if (!Value.Check(EnvSchema, converted)) throw new ConfigError(describeProblems(converted));
   const env = converted;
 
   return {
@@ -137,7 +160,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       authRetrySeconds: env.DB_AUTH_RETRY_SECONDS,
       migrate: env.DB_MIGRATE === 'true',
     },
-    http: { host: env.HOST, port: env.PORT, bodyLimitBytes: env.BODY_LIMIT_BYTES },
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      writesPerMinute: env.RATE_LIMIT_WRITES_PER_MINUTE,
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    },
     credentialRefreshSeconds: env.CREDENTIAL_REFRESH_SECONDS,
     shutdown: { delaySeconds: env.SHUTDOWN_DELAY_SECONDS, graceSeconds: env.SHUTDOWN_GRACE_SECONDS },
     logLevel: env.LOG_LEVEL,
@@ -148,4 +177,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       }),
     },
   };
+}
+
+function parseTrustProxy(value: string): boolean | number {
+  return value === 'true' ? true : value === 'false' ? false : Number(value);
 }

@@ -87,6 +87,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       metrics,
       logger,
       bodyLimitBytes: config.http.bodyLimitBytes,
+      writesPerMinute: config.http.writesPerMinute,
+      trustProxy: config.http.trustProxy,
     });
     const url = await app.listen({ host: config.http.host, port: config.http.port });
 

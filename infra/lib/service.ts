@@ -123,6 +123,8 @@ export class Service extends Construct {
         DB_SECRET_ID: props.secretArn,
         DB_SSL: 'verify-full',
         PORT: String(CONTAINER_PORT),
+        // The load balancer is the one proxy: request.ip is the address it received the request from.
+        TRUST_PROXY: '1',
         CREDENTIAL_REFRESH_SECONDS: '30',
         SHUTDOWN_DELAY_SECONDS: String(SHUTDOWN.delaySeconds),
         SHUTDOWN_GRACE_SECONDS: String(SHUTDOWN.graceSeconds),

@@ -9,11 +9,12 @@ import {
   RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { readFileSync } from 'node:fs';
 import { createLogger } from '../../rotation/logger.js';
 import { spawnApp, type AppProcess } from '../app-process.js';
 import { startEmbeddedStack, type EmbeddedStack } from '../embedded-stack.js';
 import { spawnNaiveApp } from '../naive-app/spawn.js';
-import { rotationFunctionArn } from '../rotator/rotator.js';
+import { rotationFunctionArn, type StepInvocation } from '../rotator/rotator.js';
 import type { DrillOptions } from './options.js';
 
 export interface StepEvent {
@@ -61,6 +62,13 @@ export interface DrillEnvironment {
   /** SIGTERM to every started task; their exit codes (SIGKILL after 30 s). */
   stopTasks(): Promise<(number | null)[]>;
   stop(): Promise<void>;
+  /** Embedded mode: what fault modes act on. */
+  embedded?: {
+    stack: EmbeddedStack;
+    /** Starts one more task with the same environment, ready when it resolves. */
+    spawnTask(): Promise<AppProcess>;
+    setStepHook(hook: ((step: StepInvocation) => Promise<void>) | undefined): void;
+  };
 }
 
 const ROTATION_TIMEOUT_MS = 60_000;
@@ -68,15 +76,24 @@ const ROTATION_TIMEOUT_MS = 60_000;
 export async function prepareEnvironment(
   options: DrillOptions,
   say: (line: string) => void,
+  /** Extra environment for the tasks (a fault mode's). */
+  taskEnv: Record<string, string> = {},
 ): Promise<DrillEnvironment> {
-  return options.targetUrls.length > 0 ? external(options, say) : embedded(options, say);
+  return options.targetUrls.length > 0 ? external(options, say) : embedded(options, say, taskEnv);
 }
 
-async function embedded(options: DrillOptions, say: (line: string) => void): Promise<DrillEnvironment> {
+async function embedded(
+  options: DrillOptions,
+  say: (line: string) => void,
+  taskEnv: Record<string, string>,
+): Promise<DrillEnvironment> {
   const stackLines: string[] = [];
   const functionLines: string[] = [];
   const stepEvents: StepEvent[] = [];
+  let stepHook: ((step: StepInvocation) => Promise<void>) | undefined;
   const stack: EmbeddedStack = await startEmbeddedStack({
+    // DDL in the server log: every ALTER ROLE … PASSWORD is there for the hygiene scan to check.
+    logStatements: true,
     log: (line) => {
       stackLines.push(line);
       if (!line.startsWith('bootstrap:') && !line.startsWith('rotation:')) say(line);
@@ -95,24 +112,33 @@ async function embedded(options: DrillOptions, say: (line: string) => void): Pro
           ok: s.errorType === undefined,
           ...(s.errorType !== undefined && { errorType: s.errorType }),
         });
+        return stepHook?.(s);
       },
     },
   });
   const tasks: AppProcess[] = [];
+  const targetUrls: string[] = [];
+  let env: Record<string, string> = {};
+  const spawnTask = async (): Promise<AppProcess> => {
+    const task = options.app === 'naive' ? await spawnNaiveApp(env) : await spawnApp(env);
+    tasks.push(task);
+    targetUrls.push(task.url);
+    await waitUntilReady(task);
+    return task;
+  };
   try {
-    const env = {
+    env = {
       ...stack.env,
       CREDENTIAL_REFRESH_SECONDS: String(options.refreshSeconds),
       DB_POOL_MAX_LIFETIME_SECONDS: String(options.maxLifetimeSeconds),
       SHUTDOWN_DELAY_SECONDS: '0',
       LOG_LEVEL: 'info',
+      // The drill's load comes from one address; the write rate limit stays in the path, never binding.
+      RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
+      ...taskEnv,
     };
     // One at a time: they migrate under an advisory lock anyway, and a cold start is CPU-heavy.
-    for (let i = 0; i < options.tasks; i++) {
-      const task = options.app === 'naive' ? await spawnNaiveApp(env) : await spawnApp(env);
-      tasks.push(task);
-      await waitUntilReady(task);
-    }
+    for (let i = 0; i < options.tasks; i++) await spawnTask();
   } catch (err) {
     for (const t of tasks) t.child.kill('SIGKILL');
     await stack.stop();
@@ -122,7 +148,7 @@ async function embedded(options: DrillOptions, say: (line: string) => void): Pro
   const rotator = stack.rotator;
   return {
     mode: 'embedded',
-    targetUrls: tasks.map((t) => t.url),
+    targetUrls,
     tasks,
     admin,
     secretId: stack.appSecretId,
@@ -132,6 +158,11 @@ async function embedded(options: DrillOptions, say: (line: string) => void): Pro
     logs: () => [
       { source: 'stack', lines: stackLines },
       { source: 'rotation-function', lines: functionLines },
+      { source: 'postgres-server', lines: readLines(stack.postgres.logFile) },
+      {
+        source: 'secrets-manager-endpoint',
+        lines: stack.secretsManager.calls.list().map((c) => JSON.stringify(c)),
+      },
       ...tasks.map((t, i) => ({ source: `task${i + 1}`, lines: t.lines })),
     ],
     rotate: () =>
@@ -142,7 +173,22 @@ async function embedded(options: DrillOptions, say: (line: string) => void): Pro
     callsByCaller: () => Promise.resolve(stack.secretsManager.calls.byCaller()),
     stopTasks: () => stopAll(tasks),
     stop: () => stack.stop(),
+    embedded: {
+      stack,
+      spawnTask,
+      setStepHook: (hook) => {
+        stepHook = hook;
+      },
+    },
   };
+}
+
+function readLines(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n');
+  } catch {
+    return [];
+  }
 }
 
 function external(options: DrillOptions, say: (line: string) => void): Promise<DrillEnvironment> {
@@ -223,7 +269,7 @@ function external(options: DrillOptions, say: (line: string) => void): Promise<D
   });
 }
 
-async function rotateWith(
+export async function rotateWith(
   admin: SecretsManagerClient,
   secretId: string,
   options: DrillOptions,
@@ -258,7 +304,7 @@ async function rotateWith(
   }
 }
 
-async function waitUntilReady(task: AppProcess): Promise<void> {
+export async function waitUntilReady(task: AppProcess): Promise<void> {
   await task.waitForLine(/Server listening|"level":[56]0/);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
@@ -271,27 +317,29 @@ async function waitUntilReady(task: AppProcess): Promise<void> {
   throw new Error(`task ${task.url} did not become ready:\n${task.lines.slice(-10).join('\n')}`);
 }
 
-async function stopAll(tasks: AppProcess[]): Promise<(number | null)[]> {
-  for (const t of tasks) t.child.kill('SIGTERM');
-  return Promise.all(
-    tasks.map(async (t) => {
-      let timer: NodeJS.Timeout | undefined;
-      const code = await Promise.race([
-        t.exited,
-        new Promise<'timeout'>((r) => {
-          timer = setTimeout(() => {
-            r('timeout');
-          }, 30_000);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (code === 'timeout') {
-        t.child.kill('SIGKILL');
-        return t.exited;
-      }
-      return code;
+/** SIGTERM, then the exit code; SIGKILL when it has not exited within `timeoutMs` (`killed`). */
+export async function terminate(
+  task: AppProcess,
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; killed: boolean }> {
+  task.child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([
+    task.exited,
+    new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => {
+        r('timeout');
+      }, timeoutMs);
     }),
-  );
+  ]);
+  clearTimeout(timer);
+  if (code !== 'timeout') return { code, killed: false };
+  task.child.kill('SIGKILL');
+  return { code: await task.exited, killed: true };
+}
+
+export async function stopAll(tasks: AppProcess[]): Promise<(number | null)[]> {
+  return Promise.all(tasks.map(async (t) => (await terminate(t)).code));
 }
 
 /** Every password that existed during the run: all versions of the app secret (deprecated ones too) and the master. */

@@ -27,6 +27,7 @@ export function renderHtml(report: DrillReport): string {
     series: report.series,
     rotations: report.rotations.map((r) => ({ index: r.index, window: r.window, steps: r.steps, ok: r.ok })),
     swaps: report.swaps,
+    faultEvents: report.fault?.events ?? [],
     tasks: report.tasks.map((t) => t.name),
     xMax: Math.max(report.options.durationSeconds, ...report.rotations.map((r) => r.window.endMs / 1000)),
   };
@@ -75,6 +76,12 @@ pre{background:#f6f8fa;padding:10px;border-radius:6px;font-size:12px;overflow:au
         ctx.strokeStyle='#c0392b'; ctx.lineWidth=1*devicePixelRatio; ctx.setLineDash([4*devicePixelRatio,3*devicePixelRatio]);
         ctx.beginPath(); ctx.moveTo(px,top); ctx.lineTo(px,top+h); ctx.stroke();
         ctx.fillStyle='#c0392b'; ctx.fillText('t'+(s.target+1)+' #'+s.toGeneration,px+2,top+h-4*devicePixelRatio);
+      });
+      D.faultEvents.forEach(function(f){
+        var px=u.valToPos(f.atMs/1000,'x',true);
+        ctx.strokeStyle='#6c3483'; ctx.lineWidth=2*devicePixelRatio; ctx.setLineDash([2*devicePixelRatio,2*devicePixelRatio]);
+        ctx.beginPath(); ctx.moveTo(px,top); ctx.lineTo(px,top+h); ctx.stroke();
+        ctx.fillStyle='#6c3483'; ctx.fillText(f.label,px+3,top+26*devicePixelRatio);
       });
       ctx.restore();
     }]}};

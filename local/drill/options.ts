@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { STRATEGIES, type RotationStrategy } from '../../rotation/config.js';
 import { assertLoopbackUrl } from '../../load/loopback.js';
+import { FAULT_NAMES, type FaultName } from './faults/fault.js';
 
 export interface DrillOptions {
   strategy: RotationStrategy;
@@ -26,15 +27,24 @@ export interface DrillOptions {
   settleSeconds: number;
   /** After each rotation, terminate every app backend: both apps must open new connections at once. */
   killConnections: boolean;
+  /** A fault mode (docs/drill.md): something that goes wrong during the run, with its own checks. */
+  fault?: FaultName;
   quiet: boolean;
 }
+
+/** Faults that only make sense with one strategy (it becomes their default). */
+const FAULT_STRATEGY: Partial<Record<FaultName, RotationStrategy>> = {
+  'sm-outage': 'alternating-users',
+  'single-user-window': 'single-user',
+};
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
 export const USAGE = `npm run drill -- [options]
-  --strategy alternating-users|single-user   rotation strategy (default alternating-users)
+  --strategy alternating-users|single-user   rotation strategy (default alternating-users;
+                         single-user with --fault single-user-window)
   --rotations <n>        forced rotations, spread over the middle 70 % of the run (default 3)
   --duration <s>         load duration in seconds (default 60)
   --rate <req/s>         fixed arrival rate (default 100)
@@ -54,6 +64,8 @@ export const USAGE = `npm run drill -- [options]
   --settle-seconds <s>   rotation window = createSecret start … finishSecret end + this (default 5)
   --kill-connections     after each rotation, terminate every database connection of the app's roles
                          (as a failover would), so new connections are needed at once
+  --fault <name>         a fault during the run, with its own checks (embedded stack only):
+                         ${FAULT_NAMES.join(', ')}
   --quiet                no per-second progress line`;
 
 export function parseDrillArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): DrillOptions {
@@ -62,7 +74,7 @@ export function parseDrillArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     ({ values } = parseArgs({
       args: argv,
       options: {
-        strategy: { type: 'string', default: 'alternating-users' },
+        strategy: { type: 'string' },
         rotations: { type: 'string', default: '3' },
         duration: { type: 'string', default: '60' },
         rate: { type: 'string', default: '100' },
@@ -81,6 +93,7 @@ export function parseDrillArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         'timeout-ms': { type: 'string', default: '10000' },
         'settle-seconds': { type: 'string', default: '5' },
         'kill-connections': { type: 'boolean', default: false },
+        fault: { type: 'string' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -101,8 +114,15 @@ export function parseDrillArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     }
     return n;
   };
-  if (!(STRATEGIES as readonly string[]).includes(values.strategy))
-    problems.push(`--strategy must be one of ${STRATEGIES.join(', ')}, got "${values.strategy}"`);
+  const fault = values.fault as FaultName | undefined;
+  if (fault !== undefined && !FAULT_NAMES.includes(fault))
+    problems.push(`--fault must be one of ${FAULT_NAMES.join(', ')}, got "${values.fault ?? ''}"`);
+  const needed = fault === undefined ? undefined : FAULT_STRATEGY[fault];
+  const strategy = values.strategy ?? needed ?? 'alternating-users';
+  if (!(STRATEGIES as readonly string[]).includes(strategy))
+    problems.push(`--strategy must be one of ${STRATEGIES.join(', ')}, got "${strategy}"`);
+  else if (needed !== undefined && strategy !== needed)
+    problems.push(`--fault ${fault ?? ''} needs --strategy ${needed}, got "${strategy}"`);
   if (values.app !== 'rotating' && values.app !== 'naive')
     problems.push(`--app must be rotating or naive, got "${values.app}"`);
   const targetUrls = (values['target-url'] ?? [])
@@ -118,8 +138,12 @@ export function parseDrillArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   if (targetUrls.length > 0 && values.app === 'naive')
     problems.push('--app naive starts its own tasks; it cannot be combined with --target-url');
+  if (targetUrls.length > 0 && fault !== undefined)
+    problems.push(
+      '--fault acts on the embedded stack and the tasks it starts; it cannot be combined with --target-url',
+    );
   const options: DrillOptions = {
-    strategy: values.strategy as RotationStrategy,
+    strategy: strategy as RotationStrategy,
     rotations: num('rotations', values.rotations, 0, 100),
     durationSeconds: num('duration', values.duration, 5, 3600, false),
     rate: num('rate', values.rate, 1, 5000, false),
@@ -143,6 +167,7 @@ export function parseDrillArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (secretId !== undefined) options.secretId = secretId;
   if (masterSecretId !== undefined) options.masterSecretId = masterSecretId;
   if (values.scenario !== undefined) options.scenario = values.scenario;
+  if (fault !== undefined && FAULT_NAMES.includes(fault)) options.fault = fault;
   if (targetUrls.length > 0) {
     if (options.secretId === undefined) problems.push('--target-url needs --secret-id or DB_SECRET_ID');
     const endpoint = env.AWS_ENDPOINT_URL_SECRETS_MANAGER;

@@ -3,6 +3,7 @@ import type { LatencySummary, SecondPoint, Window, WindowSplit } from '../../loa
 import type { RequestRecord } from '../../load/records.js';
 import type { WriteCheck } from '../../load/writes.js';
 import type { RotationOutcome, StepEvent } from './environment.js';
+import type { FaultReport } from './faults/fault.js';
 import type { LeakScan } from './leaks.js';
 import type { DrillOptions } from './options.js';
 
@@ -77,6 +78,14 @@ export interface DrillReport {
   adoptions: AdoptionEvent[];
   tasks: TaskSummary[];
   secretsManagerCallsByCaller: Record<string, Record<string, number>> | null;
+  /** The app's principal made only the calls its task role allows (embedded mode). */
+  appPrincipal: {
+    caller: string;
+    operations: Record<string, number>;
+    unexpected: string[];
+    pass: boolean;
+  } | null;
+  fault: FaultReport | null;
   writes: WriteCheck;
   leaks: LeakScan & { reportFileOccurrences: number | null };
   series: SecondPoint[];
@@ -99,6 +108,8 @@ export const DEFINITIONS = {
     'an order acknowledged with 2xx whose id and Idempotency-Key are not found exactly once in the database',
   leak: 'an occurrence of any password of the run (every version of the app secret, and the master) in the captured logs or report files',
   failOpen: 'requests routed while no target was ready: like an ALB, the generator then uses all targets',
+  expectedFailures:
+    'failed requests a fault mode allows (e.g. 503 while the database is down); each mode says which, and the rest fail the verdict',
 };
 
 export function rotationRecords(
@@ -234,6 +245,19 @@ export function summaryTable(r: DrillReport): string {
     `secret hygiene: ${l.passwordsChecked} passwords checked in ${l.linesScanned} lines from ${l.sourcesScanned} sources` +
       ` + report files: ${l.occurrences + (l.reportFileOccurrences ?? 0)} occurrences`,
   );
+  if (r.appPrincipal) {
+    const ops = Object.entries(r.appPrincipal.operations)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    lines.push(
+      `app principal ${r.appPrincipal.caller}: ${ops || 'no calls'}${r.appPrincipal.pass ? ' (read-only: ok)' : ''}`,
+    );
+  }
+  if (r.fault) {
+    lines.push(`fault ${r.fault.name}: ${r.fault.description}`);
+    if (r.fault.expectedFailures > 0) lines.push(`  failures the fault allows: ${r.fault.expectedFailures}`);
+    for (const c of r.fault.checks) lines.push(`  ${c.pass ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
+  }
   lines.push(r.verdict.pass ? 'verdict: PASS' : `verdict: FAIL (${r.verdict.reasons.join('; ')})`);
   return lines.join('\n');
 }

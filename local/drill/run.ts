@@ -5,21 +5,22 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import pg from 'pg';
-import { parseSecret } from '../../app/src/credentials/secret-shape.js';
 import { newHistogram, perSecond, recordMs, splitWindows, summarize } from '../../load/histogram.js';
 import { startOpenModel } from '../../load/open-model.js';
-import type { AcknowledgedWrite, RequestRecord } from '../../load/records.js';
+import type { RequestRecord } from '../../load/records.js';
 import { loadScenario, RequestMix } from '../../load/scenario.js';
 import { TargetPool, type ReadinessObservation } from '../../load/targets.js';
-import { checkWrites, fetchOrderRows, type WriteCheck } from '../../load/writes.js';
+import { LOCAL_PRINCIPALS } from '../embedded-stack.js';
+import type { WriteCheck } from '../../load/writes.js';
 import {
   collectPasswords,
   prepareEnvironment,
   type DrillEnvironment,
   type RotationOutcome,
 } from './environment.js';
+import { createFault, type Fault } from './faults/index.js';
+import { countPartialOrders, killAppConnections, verifyWrites } from './database-checks.js';
+import { evaluateFault, faultContext, runFault } from './fault-run.js';
 import { renderHtml } from './html.js';
 import { countOccurrences, scanForPasswords } from './leaks.js';
 import { rotationTimesMs, type DrillOptions } from './options.js';
@@ -54,9 +55,11 @@ export async function runDrill(options: DrillOptions, write: (line: string) => v
     write(text);
   };
   const scenario = options.scenario !== undefined ? loadScenario(resolve(options.scenario)) : loadScenario();
-  const env = await prepareEnvironment(options, say);
+  const fault = options.fault === undefined ? undefined : createFault(options.fault);
+  if (fault) say(`fault ${fault.name}: ${fault.description}`);
+  const env = await prepareEnvironment(options, say, fault?.taskEnv);
   try {
-    return await drill(options, env, scenario, started, say, printed, write);
+    return await drill(options, env, scenario, fault, started, say, printed, write);
   } finally {
     await env.stop().catch((err: unknown) => {
       say(`stopping the environment: ${(err as Error).message}`);
@@ -68,6 +71,7 @@ async function drill(
   options: DrillOptions,
   env: DrillEnvironment,
   scenario: ReturnType<typeof loadScenario>,
+  fault: Fault | undefined,
   started: Date,
   say: (line: string) => void,
   printed: string[],
@@ -81,8 +85,10 @@ async function drill(
   const version = new Map<number, string>();
   const unready = env.targetUrls.map(() => 0);
   const last: (ReadinessObservation | undefined)[] = env.targetUrls.map(() => undefined);
+  const observations: ReadinessObservation[] = [];
   const onObservation = (o: ReadinessObservation) => {
     last[o.target] = o;
+    observations.push(o);
     if (!o.ready) unready[o.target] = (unready[o.target] ?? 0) + 1;
     const body = o.body as ReadyBody | null;
     const gen = body?.pool?.generation;
@@ -123,12 +129,25 @@ async function drill(
     timeoutMs: options.timeoutMs,
   });
   t0 = load.startedAt;
+  let loadOver = false;
+  const loadEnded = load.done.then(() => {
+    loadOver = true;
+  });
+  const faultRun =
+    fault && env.embedded
+      ? runFault(
+          fault,
+          faultContext(options, env, targets, t0, say, loadEnded, () => loadOver),
+        )
+      : undefined;
 
   const outcomes: RotationOutcome[] = [];
   let rotating = false;
   const control = { stopRotations: false };
   const rotations = (async () => {
-    for (const [k, atMs] of rotationTimesMs(options.rotations, options.durationSeconds).entries()) {
+    const times =
+      fault?.rotationTimesMs?.(options) ?? rotationTimesMs(options.rotations, options.durationSeconds);
+    for (const [k, atMs] of [...times].sort((a, b) => a - b).entries()) {
       const wait = t0 + atMs - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       if (control.stopRotations) return;
@@ -185,6 +204,8 @@ async function drill(
   clearInterval(progress);
   control.stopRotations = true;
   await rotations;
+  const faultError = await faultRun;
+  env.embedded?.setStepHook(undefined);
   targets.stop();
   say(`load done: ${load.records.length} requests; checking`);
 
@@ -202,7 +223,20 @@ async function drill(
       problems: ['check could not run'],
     };
   });
+  const faultReport = fault
+    ? await evaluateFault(fault, faultError, {
+        records: load.records,
+        observations,
+        adoptions,
+        rotations: outcomes,
+        writeNames: new Set(scenario.requests.filter((r) => r.method !== 'GET').map((r) => r.name)),
+        taskLines: env.tasks.map((t) => t.lines),
+        t0,
+        partialOrders: () => countPartialOrders(env),
+      })
+    : null;
   const passwords = await collectPasswords(env);
+  for (const p of fault?.passwords?.() ?? []) passwords.add(p);
   const exitCodes = await env.stopTasks();
 
   const records = load.records;
@@ -267,6 +301,8 @@ async function drill(
       exitCode: exitCodes[i],
     })),
     secretsManagerCallsByCaller: callsByCaller,
+    appPrincipal: appPrincipalCheck(env, callsByCaller),
+    fault: faultReport,
     writes,
     leaks: {
       ...scanForPasswords([...env.logs(), { source: 'drill-terminal', lines: printed }], passwords),
@@ -322,7 +358,19 @@ async function drill(
 function setVerdict(report: DrillReport, options: DrillOptions): void {
   const reasons: string[] = [];
   const t = report.totals;
-  if (t.failed > 0) reasons.push(`${t.failed} failed requests`);
+  const expected = report.fault?.expectedFailures ?? 0;
+  if (t.failed > expected)
+    reasons.push(
+      expected > 0
+        ? `${t.failed - expected} failed requests beyond the ${expected} the fault allows`
+        : `${t.failed} failed requests`,
+    );
+  for (const c of report.fault?.checks ?? []) if (!c.pass) reasons.push(`${c.name}: ${c.detail}`);
+  const principal = report.appPrincipal;
+  if (principal && !principal.pass)
+    reasons.push(
+      `the app's principal called ${principal.unexpected.join(', ')} (only GetSecretValue and DescribeSecret allowed)`,
+    );
   if (t.dropped > 0) reasons.push(`${t.dropped} dropped requests`);
   const w = report.writes;
   if (w.lost > 0) reasons.push(`${w.lost} lost writes`);
@@ -341,54 +389,16 @@ function setVerdict(report: DrillReport, options: DrillOptions): void {
   report.verdict = { pass: reasons.length === 0, reasons };
 }
 
-/** A connection as the master user to the app's database (for the checks, never for the load). */
-async function masterClient(env: DrillEnvironment): Promise<{ client: pg.Client; appUser: string }> {
-  if (env.masterSecretId === undefined)
-    throw new Error('no master secret (--master-secret-id or DB_MASTER_SECRET_ID)');
-  const [master, app] = await Promise.all([
-    env.admin.send(new GetSecretValueCommand({ SecretId: env.masterSecretId })),
-    env.admin.send(new GetSecretValueCommand({ SecretId: env.secretId })),
-  ]);
-  const appDb = parseSecret(app.SecretString, {}).credentials;
-  const m = parseSecret(master.SecretString, {
-    host: appDb.host,
-    port: appDb.port,
-    dbname: appDb.dbname,
-  }).credentials;
-  const client = new pg.Client({
-    host: m.host,
-    port: m.port,
-    database: appDb.dbname,
-    user: m.username,
-    password: m.password,
-    ssl: false,
-    connectionTimeoutMillis: 5000,
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  return { client, appUser: appDb.username.replace(/_clone$/, '') };
-}
+const APP_OPERATIONS = new Set(['GetSecretValue', 'DescribeSecret']);
 
-async function verifyWrites(env: DrillEnvironment, acked: readonly AcknowledgedWrite[]): Promise<WriteCheck> {
-  const { client } = await masterClient(env);
-  try {
-    return checkWrites(acked, await fetchOrderRows(client, env.schema, acked));
-  } finally {
-    await client.end();
-  }
-}
-
-/** Terminates every backend of the app's login roles (both of them); returns how many. */
-async function killAppConnections(env: DrillEnvironment): Promise<number> {
-  const { client, appUser } = await masterClient(env);
-  try {
-    const { rows } = await client.query<{ n: string }>(
-      `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::text AS n FROM pg_stat_activity
-        WHERE usename = ANY($1::text[]) AND pid <> pg_backend_pid()`,
-      [[appUser, `${appUser}_clone`]],
-    );
-    return Number(rows[0]?.n ?? 0);
-  } finally {
-    await client.end();
-  }
+/** The endpoint's per-caller log: the app's principal may only read (embedded mode, where its key is known). */
+function appPrincipalCheck(
+  env: DrillEnvironment,
+  byCaller: Record<string, Record<string, number>> | null,
+): DrillReport['appPrincipal'] {
+  if (env.mode !== 'embedded' || byCaller === null) return null;
+  const caller = LOCAL_PRINCIPALS.app.accessKeyId;
+  const operations = byCaller[caller] ?? {};
+  const unexpected = Object.keys(operations).filter((op) => !APP_OPERATIONS.has(op));
+  return { caller, operations, unexpected, pass: unexpected.length === 0 };
 }

@@ -8,7 +8,8 @@
  * timeout 30 s): after a rotation changes the password, the next new connection is refused.
  *
  * Environment: DB_SECRET_ID, AWS_* (as the app), DB_SCHEMA, DB_OWNER_ROLE, PORT, HOST,
- * DB_POOL_MAX, DB_POOL_MAX_LIFETIME_SECONDS, CREDENTIAL_REFRESH_SECONDS (readiness probe period).
+ * DB_POOL_MAX, DB_POOL_MAX_LIFETIME_SECONDS, CREDENTIAL_REFRESH_SECONDS (readiness probe period),
+ * RATE_LIMIT_WRITES_PER_MINUTE, TRUST_PROXY.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseSecret } from '../../app/src/credentials/secret-shape.js';
@@ -20,9 +21,9 @@ import { createMetrics } from '../../app/src/metrics.js';
 import { PlainDatabase } from './plain-database.js';
 
 const env = process.env;
-const int = (name: string, fallback: number) => {
+const int = (name: string, fallback: number, min = 1) => {
   const n = Number(env[name] ?? fallback);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
+  return Number.isInteger(n) && n >= min ? n : fallback;
 };
 const secretId = env.DB_SECRET_ID;
 if (!secretId) {
@@ -102,7 +103,14 @@ const readiness = {
   }),
 };
 
-const app = await buildApp({ db, readiness, metrics, logger });
+const app = await buildApp({
+  db,
+  readiness,
+  metrics,
+  logger,
+  writesPerMinute: int('RATE_LIMIT_WRITES_PER_MINUTE', 600, 0),
+  trustProxy: env.TRUST_PROXY === 'true' || int('TRUST_PROXY', 0, 0) || false,
+});
 await app.listen({ host: env.HOST ?? '0.0.0.0', port: int('PORT', 3000) });
 
 const shutdown = async () => {

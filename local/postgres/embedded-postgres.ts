@@ -14,6 +14,7 @@
  *   user, so the instance's temp directory is created under os.tmpdir() and handed to it.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -62,6 +63,13 @@ export interface RunningEmbeddedPostgres extends RunningPostgres {
   /** The instance's temp directory (data directory, socket, default log); removed by stop(). */
   baseDir: string;
   dataDir: string;
+  /**
+   * Fast shutdown of the server process (clients are disconnected), keeping the data: the outage
+   * half of a database restart. Resolves once the process has exited.
+   */
+  stopServer(): Promise<void>;
+  /** Starts the server again on the same port and data; resolves once it accepts connections. */
+  startServer(): Promise<void>;
 }
 
 const SUPERUSER_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -272,6 +280,20 @@ export async function startEmbeddedPostgres(
       baseDir,
       dataDir,
       stop: () => (stopped ??= cleanup()),
+      async stopServer() {
+        const child = instance ? serverProcess(instance) : undefined;
+        if (!child || child.exitCode !== null || child.signalCode !== null) return;
+        const exited = once(child, 'exit');
+        // SIGINT: fast shutdown. Not instance.stop(): with persistent: false that deletes the data.
+        child.kill('SIGINT');
+        await exited;
+      },
+      async startServer() {
+        if (stopped) throw new Error('the server was stopped for good');
+        // A new instance on the same data directory: the old one still holds its exited process.
+        instance = makeInstance(port);
+        await startWithTimeout(instance, options.startTimeoutMs ?? 60_000);
+      },
     };
   } catch (err) {
     await cleanup();

@@ -13,6 +13,8 @@ export type FaultKind = 'latency' | 'error' | 'throttle' | 'outage';
 export interface FaultScope {
   /** Only these operations (e.g. ["GetSecretValue"]); all operations when absent. */
   operations?: string[];
+  /** Only calls signed with these access key ids (one principal's view of an outage); all when absent. */
+  callers?: string[];
   /** Fraction of matching calls affected, 0..1; 1 when absent. */
   probability?: number;
   /** The fault ends this long after it was set; it lasts until cleared when absent. */
@@ -67,7 +69,7 @@ function nonNegativeNumber(value: unknown): value is number {
 /** Validates a fault as given by a caller (object API or the HTTP control API). */
 export function parseFaultSpec(value: unknown): FaultSpec {
   if (!isRecord(value)) throw new FaultSpecError('A fault must be a JSON object.');
-  const { kind, operations, probability, durationMs } = value;
+  const { kind, operations, callers, probability, durationMs } = value;
   if (typeof kind !== 'string' || !KINDS.includes(kind as FaultKind)) {
     throw new FaultSpecError(`"kind" must be one of ${KINDS.join(', ')}.`);
   }
@@ -77,6 +79,12 @@ export function parseFaultSpec(value: unknown): FaultSpec {
       throw new FaultSpecError('"operations" must be a list of operation names.');
     }
     scope.operations = [...operations];
+  }
+  if (callers !== undefined) {
+    if (!Array.isArray(callers) || !callers.every((c): c is string => typeof c === 'string')) {
+      throw new FaultSpecError('"callers" must be a list of access key ids.');
+    }
+    scope.callers = [...callers];
   }
   if (probability !== undefined) {
     if (!nonNegativeNumber(probability) || probability > 1) {
@@ -174,12 +182,13 @@ export class FaultController {
     return [...this.active.values()].map(({ fault }) => ({ ...fault }));
   }
 
-  /** Decides what happens to one call of `operation`. */
-  decide(operation: string): FaultDecision {
+  /** Decides what happens to one call of `operation` by `caller` (an access key id). */
+  decide(operation: string, caller?: string): FaultDecision {
     this.pruneExpired();
     const decision: FaultDecision = { delayMs: 0 };
     for (const { fault } of this.active.values()) {
       if (fault.operations && !fault.operations.includes(operation)) continue;
+      if (fault.callers && (caller === undefined || !fault.callers.includes(caller))) continue;
       if (fault.kind !== 'latency' && decision.effect) continue;
       if (fault.probability !== undefined && !(this.random() < fault.probability)) continue;
       fault.hits++;

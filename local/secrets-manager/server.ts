@@ -141,7 +141,7 @@ async function handleApiRequest(
   const secretId = secretIdOf(operation, input);
   if (secretId !== undefined) record.secretId = secretId;
 
-  const decision: FaultDecision = state.faults.decide(operation);
+  const decision: FaultDecision = state.faults.decide(operation, record.caller);
   if (decision.delayMs > 0) {
     record.fault = 'latency';
     await delay(decision.delayMs);

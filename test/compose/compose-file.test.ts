@@ -31,6 +31,8 @@ interface Service {
   restart?: string;
   volumes?: (string | { source?: string; target?: string })[];
   tmpfs?: string | string[];
+  read_only?: boolean;
+  user?: string;
 }
 
 const compose = parse(composeText, { merge: true }) as { services: Record<string, Service> };
@@ -121,6 +123,21 @@ describe('docker-compose.yml', () => {
     // The production image takes nothing from the tools stage.
     expect(stageText('runtime')).not.toMatch(/--from=tools/);
     expect(stageText('runtime')).toMatch(/COPY --from=build .*\/src\/dist/);
+  });
+
+  it('runs the production image as a non-root user, from root-owned files, on a read-only root filesystem', () => {
+    const runtime = stageText('runtime');
+    // The last USER of the stage is the one the container runs as.
+    expect([...runtime.matchAll(/^USER\s+(\S+)/gm)].map((m) => m[1]).at(-1)).toBe('node');
+    for (const copy of runtime.match(/^COPY .*/gm) ?? []) expect(copy).toMatch(/--chown=root:root/);
+    // node directly: no npm (which needs a writable cache) between the signal and the app.
+    expect(runtime).toMatch(/^CMD \["node",/m);
+    for (const [name, service] of appServices) {
+      expect(service.read_only, `${name}: read_only`).toBe(true);
+      expect(service.user ?? 'node', `${name}: user`).not.toMatch(/^(root|0)(:|$)/);
+      // Nothing needs a writable path, so there is no tmpfs to hide a write behind.
+      expect(service.tmpfs, `${name}: tmpfs`).toBeUndefined();
+    }
   });
 
   it('starts in a deterministic order: every dependency is healthy, or a one-shot that completed', () => {

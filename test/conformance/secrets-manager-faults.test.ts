@@ -58,6 +58,15 @@ describe('FaultController', () => {
     expect(faults.decide('PutSecretValue').effect).toBeUndefined();
   });
 
+  it('affects only the listed callers', () => {
+    const faults = new FaultController();
+    faults.set({ kind: 'error', callers: ['AKIAAPP'] });
+    expect(faults.decide('GetSecretValue', 'AKIAAPP').effect?.kind).toBe('error');
+    expect(faults.decide('GetSecretValue', 'AKIAROTATOR').effect).toBeUndefined();
+    expect(faults.decide('GetSecretValue').effect).toBeUndefined();
+    expect(() => faults.set({ kind: 'error', callers: 'AKIAAPP' } as never)).toThrow(/callers/);
+  });
+
   it('affects the given fraction of calls', () => {
     const rolls = [0.1, 0.3, 0.2, 0.9, 0.0, 0.25];
     const faults = new FaultController({ random: () => rolls.shift() ?? 1 });

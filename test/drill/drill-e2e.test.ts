@@ -2,45 +2,8 @@
  * The drill end to end, as CI runs it: both strategies at once (two embedded stacks), then the
  * naive control app, which must fail. Real PostgreSQL, real rotations, real app processes.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { DrillReport } from '../../local/drill/report.js';
-
-const MAIN = fileURLToPath(new URL('../../local/drill/main.ts', import.meta.url));
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function drill(
-  args: string[],
-): Promise<{ code: number | null; out: string; report: DrillReport; html: string; seconds: number }> {
-  const out = mkdtempSync(join(tmpdir(), 'drill-test-'));
-  dirs.push(out);
-  const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args, '--out', out, '--quiet'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout.on('data', (c: Buffer) => (text += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (text += c.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const files = readdirSync(out);
-  const json = files.find((f) => f.endsWith('.json'));
-  const html = files.find((f) => f.endsWith('.html'));
-  if (json === undefined || html === undefined) throw new Error(`no report written (exit ${code}):\n${text}`);
-  return {
-    code,
-    out: text,
-    report: JSON.parse(readFileSync(join(out, json), 'utf8')) as DrillReport,
-    html: readFileSync(join(out, html), 'utf8'),
-    seconds: (performance.now() - started) / 1000,
-  };
-}
+import { describe, expect, it } from 'vitest';
+import { runDrillProcess as drill } from '../helpers/drill-process.js';
 
 describe('npm run drill', () => {
   it(
@@ -67,6 +30,22 @@ describe('npm run drill', () => {
         expect(report.leaks.passwordsChecked).toBeGreaterThanOrEqual(3);
         expect(report.leaks.occurrences).toBe(0);
         expect(report.leaks.reportFileOccurrences).toBe(0);
+        // every log of the run was scanned: app tasks, rotation function, endpoint, PostgreSQL server
+        expect(Object.keys(report.leaks.bySource)).toEqual(
+          expect.arrayContaining([
+            'task1',
+            'task2',
+            'rotation-function',
+            'secrets-manager-endpoint',
+            'postgres-server',
+          ]),
+        );
+        // the app's principal only read the secret
+        expect(report.appPrincipal?.pass).toBe(true);
+        expect(Object.keys(report.appPrincipal?.operations ?? {}).sort()).toEqual([
+          'DescribeSecret',
+          'GetSecretValue',
+        ]);
         expect(report.rotations.filter((r) => r.ok)).toHaveLength(2);
         expect(report.rotations[0]?.steps.map((s) => s.step)).toEqual([
           'createSecret',

@@ -17,6 +17,7 @@ import {
   generatePassword,
   startEmbeddedPostgres,
   type EmbeddedPostgresOptions,
+  type RunningEmbeddedPostgres,
   type RunningPostgres,
 } from '../../local/postgres/embedded-postgres.js';
 
@@ -54,6 +55,16 @@ export async function testPostgresKind(): Promise<TestPostgresKind> {
 export async function startTestPostgres(options: TestPostgresOptions = {}): Promise<RunningPostgres> {
   const kind = await testPostgresKind();
   return kind === 'docker' ? startContainerPostgres(options) : startEmbeddedPostgres(options);
+}
+
+/**
+ * Always the embedded server, for tests that stop and start the server process itself (a container
+ * would exit with its server, and come back on another port).
+ */
+export function startRestartablePostgres(
+  options: TestPostgresOptions = {},
+): Promise<RunningEmbeddedPostgres> {
+  return startEmbeddedPostgres(options);
 }
 
 async function startContainerPostgres(options: TestPostgresOptions): Promise<RunningPostgres> {

@@ -58,9 +58,14 @@ export interface ServiceHarness extends Backends {
   logs: ReturnType<typeof captureLogs>;
 }
 
+export interface BackendOptions {
+  /** Default: startTestPostgres (a container when Docker answers, embedded otherwise). */
+  startPostgres?: () => Promise<RunningPostgres>;
+}
+
 /** PostgreSQL + the Secrets Manager endpoint + bootstrap, and operator actions on them. */
-export async function startBackends(): Promise<Backends> {
-  const postgres = await startTestPostgres();
+export async function startBackends(options: BackendOptions = {}): Promise<Backends> {
+  const postgres = await (options.startPostgres ?? startTestPostgres)();
   const secretsManager = await startSecretsManagerEndpoint();
   const clients: SecretsManagerClient[] = [];
   const client = (principal: LocalPrincipalName) => {
@@ -92,6 +97,8 @@ export async function startBackends(): Promise<Backends> {
     password: postgres.superuserPassword,
     database: bootstrap.database,
   });
+  // A test that restarts the server ends this session too; such a test does not use it afterwards.
+  master.on('error', () => undefined);
   await master.connect();
 
   const secretId = bootstrap.appSecretArn;
@@ -184,8 +191,11 @@ export async function startBackends(): Promise<Backends> {
 }
 
 /** The backends plus the real service in-process on a listening port, its logs captured. */
-export async function startServiceHarness(env: Record<string, string> = {}): Promise<ServiceHarness> {
-  const backends = await startBackends();
+export async function startServiceHarness(
+  env: Record<string, string> = {},
+  options: BackendOptions = {},
+): Promise<ServiceHarness> {
+  const backends = await startBackends(options);
   const logs = captureLogs('info');
   const config = loadConfig({
     DB_SECRET_ID: backends.bootstrap.appSecretArn,
@@ -196,6 +206,8 @@ export async function startServiceHarness(env: Record<string, string> = {}): Pro
     DB_CONNECT_TIMEOUT_MS: '3000',
     // Tests drive the cycle with health.runOnce(); the timer stays out of the way.
     CREDENTIAL_REFRESH_SECONDS: '3600',
+    // Closed-loop load from one address writes far more than a client should: no write limit.
+    RATE_LIMIT_WRITES_PER_MINUTE: '0',
     SHUTDOWN_DELAY_SECONDS: '0',
     ...env,
   });

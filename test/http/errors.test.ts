@@ -47,6 +47,24 @@ describe('errors: one shape, the right status', () => {
     expect(JSON.stringify(body)).not.toContain('s3cr3t');
   });
 
+  it('400 INVALID_JSON for a body that is not UTF-8, before any database work', async () => {
+    const calls = db.calls;
+    for (const bad of [[0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xe2, 0x82]]) {
+      const body = Buffer.concat([
+        Buffer.from('{"lines":[{"productId":1,"quantity":1}],"note":"a'),
+        Buffer.from(bad),
+        Buffer.from('b"}'),
+      ]);
+      const response = await t.request('/api/orders', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: new Uint8Array(body),
+      });
+      await expectError(response, 400, 'INVALID_JSON');
+    }
+    expect(db.calls).toBe(calls);
+  });
+
   it('400 INVALID_JSON for an empty JSON body', async () => {
     await expectError(await t.postJson('/api/orders', ''), 400, 'INVALID_JSON');
   });
@@ -82,7 +100,10 @@ describe('errors: one shape, the right status', () => {
       [{ lines: [{ productId: 0, quantity: 1 }] }, '/lines/0/productId'],
       [{ lines: [{ productId: 1e12, quantity: 1 }] }, '/lines/0/productId'],
       [{ lines: [{ productId: 1, quantity: 1, price: 0 }] }, '/lines/0/price'],
-      [{ lines: [{ productId: 1, quantity: 1 }], note: 'x' }, '/note'],
+      [{ lines: [{ productId: 1, quantity: 1 }], coupon: 'x' }, '/coupon'],
+      [{ lines: [{ productId: 1, quantity: 1 }], note: '' }, '/note'],
+      [{ lines: [{ productId: 1, quantity: 1 }], note: 'x'.repeat(501) }, '/note'],
+      [{ lines: [{ productId: 1, quantity: 1 }], note: 42 }, '/note'],
       [[1, 2], ''],
       [JSON.stringify('a string'), ''],
       ['null', ''],
@@ -142,6 +163,27 @@ describe('errors: one shape, the right status', () => {
 
   it('400 for a malformed percent-encoding in the URL', async () => {
     await expectError(await t.request('/api/products/%E0%A4%A'), 400, 'BAD_REQUEST');
+  });
+
+  it('400 in the same shape for bytes the HTTP parser refuses in the URL; no body for HEAD', async () => {
+    const exchange = (method: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(t.baseUrl).port), '127.0.0.1');
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.on('error', reject);
+        socket.on('close', () => {
+          resolve(Buffer.concat(chunks).toString('latin1'));
+        });
+        socket.write(Buffer.from(`${method} /api/orders/\xff HTTP/1.1\r\nHost: x\r\n\r\n`, 'latin1'));
+      });
+    const get = await exchange('GET');
+    expect(get).toMatch(/^HTTP\/1\.1 400 /);
+    expect(get).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/i);
+    expect(get.split('\r\n\r\n')[1]).toContain('"code":"BAD_REQUEST"');
+    const head = await exchange('HEAD');
+    expect(head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(head.endsWith('\r\n\r\n')).toBe(true);
   });
 
   it('431 in the same shape for headers too large for the HTTP parser', async () => {

@@ -47,6 +47,8 @@ export async function startTestApp(options: {
   readiness?: ReadinessSource;
   logger?: Logger;
   bodyLimitBytes?: number;
+  writesPerMinute?: number;
+  trustProxy?: boolean | number;
 }): Promise<TestApp> {
   const metrics = createMetrics({ defaultMetrics: false });
   const app = await buildApp({
@@ -55,6 +57,8 @@ export async function startTestApp(options: {
     metrics,
     logger: options.logger ?? pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
     ...(options.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: options.bodyLimitBytes }),
+    ...(options.writesPerMinute === undefined ? {} : { writesPerMinute: options.writesPerMinute }),
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

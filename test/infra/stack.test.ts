@@ -282,6 +282,8 @@ describe('service', () => {
       );
       expect(refId(env.DB_SECRET_ID)).toBe(logicalId(synth, synth.stack.appSecret.secret));
       expect(env.DB_SSL).toBe('verify-full');
+      // One proxy, the ALB: the write rate limit keys on the client, not on a load balancer node.
+      expect(env.TRUST_PROXY).toBe('1');
       for (const name of Object.keys(env)) expect(name).not.toMatch(/PASSWORD/i);
       expect(env.SHUTDOWN_DELAY_SECONDS).toBe(String(SHUTDOWN.delaySeconds));
       expect(env.SHUTDOWN_GRACE_SECONDS).toBe(String(SHUTDOWN.graceSeconds));

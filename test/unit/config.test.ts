@@ -26,7 +26,7 @@ describe('loadConfig', () => {
         ownerRole: 'app_owner',
         migrate: true,
       },
-      http: { host: '0.0.0.0', port: 3000 },
+      http: { host: '0.0.0.0', port: 3000, writesPerMinute: 600, trustProxy: false },
       credentialRefreshSeconds: 30,
       logLevel: 'info',
     });
@@ -48,16 +48,32 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       AWS_REGION: 'eu-west-1',
       AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:4566',
+      RATE_LIMIT_WRITES_PER_MINUTE: '0',
+      TRUST_PROXY: '1',
     });
     expect(config.db.fallback).toEqual({ host: 'db.internal', port: 6543, dbname: 'orders' });
     expect(config.db.ssl).toBe('disable');
     expect(config.db.sslCaPath).toBe('/etc/ssl/rds.pem');
-    expect(config.http).toMatchObject({ port: 8080, host: '127.0.0.1' });
+    expect(config.http).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      writesPerMinute: 0,
+      trustProxy: 1,
+    });
     expect(config.credentialRefreshSeconds).toBe(5);
     expect(config.db.poolMax).toBe(4);
     expect(config.shutdown.graceSeconds).toBe(40);
     expect(config.logLevel).toBe('debug');
     expect(config.aws).toEqual({ region: 'eu-west-1', secretsManagerEndpoint: 'http://127.0.0.1:4566' });
+  });
+
+  it.each([
+    ['false', false],
+    ['true', true],
+    ['1', 1],
+    ['10', 10],
+  ])('reads TRUST_PROXY=%s as %s', (value, expected) => {
+    expect(loadConfig({ ...minimal, TRUST_PROXY: value }).http.trustProxy).toBe(expected);
   });
 
   it('names the missing required variable', () => {
@@ -72,11 +88,31 @@ describe('loadConfig', () => {
   it.each([
     ['PORT', '70000', /PORT must be an integer from 0 to 65535/],
     ['PORT', 'eighty', /PORT must be an integer/],
+    ['PORT', '80.7', /PORT must be an integer from 0 to 65535 .*\(got "80\.7"\)/],
+    ['PORT', '0x10', /PORT must be an integer/],
+    ['BODY_LIMIT_BYTES', '1e5', /BODY_LIMIT_BYTES must be an integer/],
     ['DB_PORT', '0', /DB_PORT must be an integer from 1 to 65535/],
     ['DB_SSL', 'maybe', /DB_SSL must be one of verify-full, require, disable \(got "maybe"\)/],
     ['DB_POOL_MAX', '0', /DB_POOL_MAX must be an integer from 1/],
     ['CREDENTIAL_REFRESH_SECONDS', '-3', /CREDENTIAL_REFRESH_SECONDS must be an integer/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
+    [
+      'RATE_LIMIT_WRITES_PER_MINUTE',
+      '-1',
+      /RATE_LIMIT_WRITES_PER_MINUTE must be an integer from 0 to 1000000/,
+    ],
+    ['RATE_LIMIT_WRITES_PER_MINUTE', '1000001', /RATE_LIMIT_WRITES_PER_MINUTE must be an integer/],
+    ['RATE_LIMIT_WRITES_PER_MINUTE', '1.5', /RATE_LIMIT_WRITES_PER_MINUTE must be an integer/],
+    [
+      'RATE_LIMIT_WRITES_PER_MINUTE',
+      'lots',
+      /RATE_LIMIT_WRITES_PER_MINUTE must be an integer .*\(got "lots"\)/,
+    ],
+    ['TRUST_PROXY', 'yes', /TRUST_PROXY must be false, true, or the number of proxy hops/],
+    ['TRUST_PROXY', '0', /TRUST_PROXY must be false, true, or the number/],
+    ['TRUST_PROXY', '11', /TRUST_PROXY must be false, true, or the number/],
+    ['TRUST_PROXY', '10.0.0.0/8', /TRUST_PROXY must be .* \(got "10\.0\.0\.0\/8"\)/],
+    ['TRUST_PROXY', 'TRUE', /TRUST_PROXY must be/],
     ['DB_SCHEMA', 'App; DROP', /DB_SCHEMA must be a lower-case SQL identifier/],
     [
       'AWS_ENDPOINT_URL_SECRETS_MANAGER',

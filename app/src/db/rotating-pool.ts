@@ -66,6 +66,11 @@ export interface PoolEvents {
   swap: [PoolSwap];
   /** An old pool finished: every checked-out client came back and its connections closed. */
   drained: [{ generation: number; username: string }];
+  /**
+   * Work failed for want of a connection (refused, timed out, or lost on every attempt); never for
+   * rejected credentials. The health cycle re-probes at once, so readiness follows a database outage.
+   */
+  unavailable: [{ code: string }];
 }
 
 export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
@@ -113,8 +118,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       } catch (err) {
         if (!isConnectionLost(err)) throw err;
         lost = true;
-        if (attempt >= this.#maxWorkAttempts)
-          throw new DatabaseUnavailableError('database connection lost', { cause: err });
+        if (attempt >= this.#maxWorkAttempts) throw this.#unavailable('database connection lost', err);
         this.#opts.metrics.connectionRetries.inc({ kind: 'read' });
       } finally {
         checkout.release(lost);
@@ -143,8 +147,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
           if (ambiguous && !options.idempotent) {
             throw new CommitOutcomeUnknownError('connection lost during COMMIT', { cause: err });
           }
-          if (attempt >= this.#maxWorkAttempts)
-            throw new DatabaseUnavailableError('database connection lost', { cause: err });
+          if (attempt >= this.#maxWorkAttempts) throw this.#unavailable('database connection lost', err);
           this.#opts.metrics.connectionRetries.inc({ kind: 'transaction' });
           continue;
         }
@@ -233,11 +236,16 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
           continue;
         }
         if (isPoolTimeout(err) || isConnectionLost(err)) {
-          throw new DatabaseUnavailableError('no database connection available', { cause: err });
+          throw this.#unavailable('no database connection available', err);
         }
         throw err;
       }
     }
+  }
+
+  #unavailable(message: string, cause: unknown): DatabaseUnavailableError {
+    this.emit('unavailable', { code: errorName(cause) });
+    return new DatabaseUnavailableError(message, { cause });
   }
 
   /** One recovery for every caller that hit the same rejected version. */

@@ -12,6 +12,8 @@ export interface HealthCycleOptions {
   intervalSeconds: number;
   /** A probe slower than this counts as unreachable. */
   probeTimeoutMs: number;
+  /** While the database is unreachable it is probed this often, so readiness returns soon after it does. Default 500. */
+  recoveryProbeMs?: number;
 }
 
 export interface CycleResult {
@@ -23,6 +25,10 @@ export interface CycleResult {
  * Every interval (±10 % jitter): ask Secrets Manager whether AWSCURRENT moved (adopting it if so)
  * and probe the database. Readiness reports the last result, so ALB health checks cost no API
  * calls and no extra DB load.
+ *
+ * The database can go away between cycles: when work fails for want of a connection the pool says
+ * so, the database is probed at once, and while it stays unreachable it is re-probed every
+ * `recoveryProbeMs` (only the probe: Secrets Manager is not asked more often).
  */
 export class HealthCycle implements ReadinessSource {
   readonly #opts: HealthCycleOptions;
@@ -31,9 +37,15 @@ export class HealthCycle implements ReadinessSource {
   #stopped = false;
   #draining = false;
   #database: ReadinessSnapshot['database'] = { reachable: false, checkedAt: null };
+  #probing: Promise<boolean> | undefined;
+  #recoveryTimer: NodeJS.Timeout | undefined;
+  #unreachableSince: number | undefined;
 
   constructor(options: HealthCycleOptions) {
     this.#opts = options;
+    options.pool.on('unavailable', () => {
+      if (this.#database.reachable) void this.#probe();
+    });
   }
 
   /** Runs one cycle now, then keeps running until stop(). */
@@ -59,6 +71,7 @@ export class HealthCycle implements ReadinessSource {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#recoveryTimer);
   }
 
   snapshot(): ReadinessSnapshot {
@@ -96,25 +109,52 @@ export class HealthCycle implements ReadinessSource {
   }
 
   async #cycle(): Promise<CycleResult> {
-    const { store, pool, logger } = this.#opts;
+    const { store, pool } = this.#opts;
     const credentials = await store.checkForNewVersion();
     // A swap that could not warm last time (or a change adopted elsewhere) is retried here.
     await pool.ensureCurrent();
+    return { credentials, databaseReachable: await this.#probe() };
+  }
+
+  /** One database probe at a time; updates readiness and, when unreachable, schedules the next. */
+  #probe(): Promise<boolean> {
+    this.#probing ??= this.#probeOnce().finally(() => {
+      this.#probing = undefined;
+    });
+    return this.#probing;
+  }
+
+  async #probeOnce(): Promise<boolean> {
+    const { pool, logger } = this.#opts;
     const checkedAt = new Date().toISOString();
     try {
       await withTimeout(
         pool.read((q) => q.query('SELECT 1')),
         this.#opts.probeTimeoutMs,
       );
-      if (!this.#database.reachable) logger.info('database reachable');
+      if (this.#unreachableSince !== undefined) {
+        logger.info({ unreachableMs: Date.now() - this.#unreachableSince }, 'database reachable');
+      }
+      this.#unreachableSince = undefined;
       this.#database = { reachable: true, checkedAt };
     } catch (err) {
-      if (this.#database.reachable || this.#database.checkedAt === null) {
+      if (this.#unreachableSince === undefined) {
+        this.#unreachableSince = Date.now();
         logger.error({ code: errorName(err) }, 'database unreachable; readiness is failing');
       }
       this.#database = { reachable: false, checkedAt, error: errorName(err) };
+      this.#scheduleRecoveryProbe();
     }
-    return { credentials, databaseReachable: this.#database.reachable };
+    return this.#database.reachable;
+  }
+
+  #scheduleRecoveryProbe(): void {
+    if (this.#stopped || this.#recoveryTimer !== undefined) return;
+    this.#recoveryTimer = setTimeout(() => {
+      this.#recoveryTimer = undefined;
+      void this.#probe();
+    }, this.#opts.recoveryProbeMs ?? 500);
+    this.#recoveryTimer.unref();
   }
 }
 

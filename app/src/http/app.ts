@@ -6,11 +6,14 @@ import type { Database } from '../db/database.js';
 import type { ReadinessSource } from '../health/readiness.js';
 import type { Metrics } from '../metrics.js';
 import { errorBody, toErrorResponse } from './errors.js';
+import { useStrictJsonParser } from './json-body.js';
 import dependencies from './plugins/dependencies.js';
 import errorHandler, { sendError } from './plugins/error-handler.js';
 import requestContext, { requestId } from './plugins/request-context.js';
 import requestMetrics from './plugins/request-metrics.js';
+import securityHeaders, { STATIC_SECURITY_HEADERS } from './plugins/security-headers.js';
 import shutdown from './plugins/shutdown.js';
+import writeRateLimit from './plugins/write-rate-limit.js';
 import health from './routes/health.js';
 import metrics from './routes/metrics.js';
 import orders from './routes/api/orders.js';
@@ -26,12 +29,20 @@ export interface AppDependencies {
   logger: Logger;
   /** Larger request bodies are refused with 413. Default 64 KiB. */
   bodyLimitBytes?: number;
+  /** Write requests per minute per client address, then 429. Default (and 0): no limit. */
+  writesPerMinute?: number;
+  /**
+   * Fastify's `trustProxy`: `true` trusts every X-Forwarded-For entry, a number that many hops (1
+   * behind an ALB, so `request.ip` is the client, not the load balancer node). Default: `false`.
+   */
+  trustProxy?: boolean | number;
 }
 
 /**
  * Builds the HTTP application without listening; the caller decides where (`listen`) and when it
  * stops (`close`). Layout, in registration order:
- *   plugins/  cross-cutting behaviour on the root instance (services, errors, request ids, metrics, shutdown)
+ *   plugins/  cross-cutting behaviour on the root instance (services, errors, request ids, security
+ *             headers, metrics, shutdown, the write rate limit)
  *   routes/   health and metrics probes, then the domain API under /api
  */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
@@ -40,6 +51,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     loggerInstance: logger,
     bodyLimit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     genReqId: requestId,
+    trustProxy: trustProxy(deps.trustProxy ?? false),
     // Probes arrive every few seconds from every load balancer node: no access-log lines for them.
     // (Errors on those routes are still logged by the error handler.)
     logController: new LogController({
@@ -49,7 +61,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // Replaced by plugins/shutdown.ts, which answers in the API's error shape.
     return503OnClosing: false,
     // Malformed URLs (bad percent-encoding, over-long parameters) are client errors like any other.
+    // No hooks run for them, so the headers the plugins would add are set here.
     frameworkErrors: (error, request, reply) => {
+      void reply.headers({ ...STATIC_SECURITY_HEADERS, 'x-request-id': request.id });
       sendError(error, request, reply);
     },
     // Requests Node's HTTP parser rejects before Fastify sees them (oversized or malformed headers).
@@ -61,12 +75,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.setValidatorCompiler(validatorCompiler);
   // JSON only: anything else (text/plain included, which Fastify parses by default) is a 415.
   app.removeContentTypeParser('text/plain');
+  useStrictJsonParser(app);
 
   await app.register(dependencies, { db: deps.db, readiness: deps.readiness, metrics: deps.metrics });
   await app.register(errorHandler);
   await app.register(requestContext);
+  await app.register(securityHeaders);
   await app.register(requestMetrics);
   await app.register(shutdown);
+  await app.register(writeRateLimit, { writesPerMinute: deps.writesPerMinute ?? 0 });
 
   await app.register(health);
   await app.register(metrics);
@@ -81,13 +98,26 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   return app;
 }
 
+/**
+ * Fastify 5.12.1 stopped honouring a hop count (it now trusts nothing), because a count cannot tell
+ * whether the immediate peer is a proxy: a client that reaches the app directly could forge
+ * X-Forwarded-For. Here the count is only meant for a deployment where the peer is always the proxy
+ * (on ECS the tasks have no public address and admit traffic from the load balancer alone), so it is
+ * applied as a trust function: the socket peer and the next `hops - 1` forwarded addresses are
+ * proxies, and `request.ip` is the address before them.
+ */
+function trustProxy(setting: boolean | number): boolean | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'boolean') return setting;
+  return (_address, hop) => hop < setting;
+}
+
 const PROBE_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
 
 function isProbe(route: string | undefined): boolean {
   return route !== undefined && PROBE_ROUTES.has(route);
 }
 
-function writeClientError(error: Error & { code?: string }, socket: Socket): void {
+function writeClientError(error: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const response = toErrorResponse(
     error.code === 'HPE_HEADER_OVERFLOW'
@@ -96,14 +126,22 @@ function writeClientError(error: Error & { code?: string }, socket: Socket): voi
         ? { statusCode: 408 }
         : { statusCode: 400 },
   );
-  const body = JSON.stringify(errorBody(response, randomUUID()));
+  const requestId = randomUUID();
+  const body = JSON.stringify(errorBody(response, requestId));
+  // A response to HEAD has no body, errors included: the client would take it for the next response.
+  const head =
+    Buffer.isBuffer(error.rawPacket) && error.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${response.statusCode} ${response.message}\r\n` +
         'Content-Type: application/json; charset=utf-8\r\n' +
         `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${requestId}\r\n` +
+        Object.entries(STATIC_SECURITY_HEADERS)
+          .map(([name, value]) => `${name}: ${value}\r\n`)
+          .join('') +
         'Connection: close\r\n\r\n' +
-        body,
+        (head ? '' : body),
     );
   }
   socket.destroy(error);

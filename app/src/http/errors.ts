@@ -39,6 +39,7 @@ export const ErrorCode = {
   orderNotFound: 'ORDER_NOT_FOUND',
   unknownProducts: 'UNKNOWN_PRODUCTS',
   idempotencyKeyReused: 'IDEMPOTENCY_KEY_REUSED',
+  rateLimited: 'RATE_LIMITED',
   databaseUnavailable: 'DATABASE_UNAVAILABLE',
   commitOutcomeUnknown: 'COMMIT_OUTCOME_UNKNOWN',
   shuttingDown: 'SHUTTING_DOWN',

@@ -38,3 +38,15 @@ function convertIntegers(schema: TSchema, value: unknown): unknown {
   }
   return converted ?? value;
 }
+
+/**
+ * Why PostgreSQL `text` could not hold this string exactly, or `undefined` when it can. U+0000 is
+ * refused by the server (a 500 if it got that far). An unpaired UTF-16 surrogate (JSON allows
+ * `"\ud800"`) has no UTF-8 form: the driver would send U+FFFD instead and the stored text would
+ * differ from what the client was told was saved.
+ */
+export function unstorableTextProblem(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'must not contain U+0000';
+  if (/\p{Cs}/u.test(text)) return 'must be well-formed Unicode (no unpaired surrogate)';
+  return undefined;
+}

@@ -18,6 +18,8 @@ export interface Order {
   id: number;
   totalCents: number;
   createdAt: string;
+  /** Absent when the order was placed without one. */
+  note?: string;
   lines: OrderLine[];
 }
 
@@ -34,10 +36,15 @@ export type CreateOrderResult =
 /**
  * Fingerprint of the request an Idempotency-Key is bound to. It is computed from the validated
  * body rebuilt in a fixed form (key order, whitespace and unknown formatting do not matter; line
- * order does, since it is kept as `line_no`).
+ * order does, since it is kept as `line_no`). The note is compared exactly as stored; without one
+ * the form is the one used before notes existed, so keys stored then still match their retries.
  */
-export function requestHash(lines: readonly OrderLineInput[]): string {
-  const canonical = JSON.stringify({ v: 1, lines: lines.map((l) => [l.productId, l.quantity]) });
+export function requestHash(lines: readonly OrderLineInput[], note?: string): string {
+  const canonical = JSON.stringify({
+    v: 1,
+    lines: lines.map((l) => [l.productId, l.quantity]),
+    ...(note !== undefined && { note }),
+  });
   return createHash('sha256').update(canonical).digest('hex');
 }
 
@@ -54,10 +61,10 @@ export function requestHash(lines: readonly OrderLineInput[]): string {
  */
 export async function createOrder(
   q: Queryable,
-  input: { lines: readonly OrderLineInput[]; idempotencyKey?: string | undefined },
+  input: { lines: readonly OrderLineInput[]; note?: string | undefined; idempotencyKey?: string | undefined },
 ): Promise<CreateOrderResult> {
-  const { lines, idempotencyKey } = input;
-  const hash = idempotencyKey === undefined ? null : requestHash(lines);
+  const { lines, note, idempotencyKey } = input;
+  const hash = idempotencyKey === undefined ? null : requestHash(lines, note);
 
   if (idempotencyKey !== undefined) {
     const previous = await findByIdempotencyKey(q, idempotencyKey);
@@ -79,11 +86,11 @@ export async function createOrder(
   const totalCents = lines.reduce((sum, l, i) => sum + l.quantity * (unitPrices[i] ?? 0), 0);
 
   const inserted = await q.query<{ id: string }>(
-    `INSERT INTO orders (idempotency_key, request_hash, total_cents)
-     VALUES ($1, $2, $3)
+    `INSERT INTO orders (idempotency_key, request_hash, total_cents, note)
+     VALUES ($1, $2, $3, $4)
      ON CONFLICT (idempotency_key) DO NOTHING
      RETURNING id`,
-    [idempotencyKey ?? null, hash, totalCents],
+    [idempotencyKey ?? null, hash, totalCents, note ?? null],
   );
   const orderRow = inserted.rows[0];
   if (!orderRow) {
@@ -108,10 +115,12 @@ export async function createOrder(
 }
 
 export async function findOrder(q: Queryable, id: number): Promise<Order | undefined> {
-  const { rows } = await q.query<{ id: string; total_cents: string; created_at: Date }>(
-    'SELECT id, total_cents, created_at FROM orders WHERE id = $1',
-    [id],
-  );
+  const { rows } = await q.query<{
+    id: string;
+    total_cents: string;
+    created_at: Date;
+    note: string | null;
+  }>('SELECT id, total_cents, created_at, note FROM orders WHERE id = $1', [id]);
   const row = rows[0];
   if (!row) return undefined;
   const { rows: lines } = await q.query<{
@@ -128,6 +137,7 @@ export async function findOrder(q: Queryable, id: number): Promise<Order | undef
     id: Number(row.id),
     totalCents: Number(row.total_cents),
     createdAt: row.created_at.toISOString(),
+    ...(row.note !== null && { note: row.note }),
     lines: lines.map((l) => ({
       lineNo: l.line_no,
       productId: l.product_id,

@@ -1,8 +1,9 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ErrorCode, HttpError } from '../../errors.js';
+import { ErrorCode, HttpError, validationFailed } from '../../errors.js';
 import { createOrder, findOrder } from '../../domain/orders.js';
 import { MAX_PRODUCT_ID } from '../../domain/products.js';
+import { unstorableTextProblem } from '../../validation.js';
 
 const OrderLineSchema = Type.Object({
   lineNo: Type.Integer(),
@@ -16,6 +17,7 @@ const OrderSchema = Type.Object({
   id: Type.Integer(),
   totalCents: Type.Integer(),
   createdAt: Type.String({ format: 'date-time' }),
+  note: Type.Optional(Type.String()),
   lines: Type.Array(OrderLineSchema),
 });
 
@@ -31,6 +33,8 @@ const CreateOrderBody = Type.Object(
       ),
       { minItems: 1, maxItems: 50 },
     ),
+    /** Free text, 1..500 characters (code points), stored and returned exactly as sent. */
+    note: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
   },
   { additionalProperties: false },
 );
@@ -58,9 +62,13 @@ const orders: FastifyPluginCallbackTypebox = (fastify, _options, done) => {
     { schema: { body: CreateOrderBody, headers: CreateOrderHeaders, response: { 201: OrderSchema } } },
     async (request, reply) => {
       const idempotencyKey = request.headers['idempotency-key'];
-      const { lines } = request.body;
+      const { lines, note } = request.body;
+      const noteProblem = note === undefined ? undefined : unstorableTextProblem(note);
+      if (noteProblem !== undefined) {
+        throw validationFailed([{ location: 'body', path: '/note', message: noteProblem }]);
+      }
       // With a key, creating the order again after an ambiguous COMMIT finds the first one: the pool may redo it.
-      const result = await fastify.db.transaction((q) => createOrder(q, { lines, idempotencyKey }), {
+      const result = await fastify.db.transaction((q) => createOrder(q, { lines, note, idempotencyKey }), {
         idempotent: idempotencyKey !== undefined,
       });
 
