@@ -1,0 +1,34 @@
+/** The machine a report comes from: benchmark figures mean little without it. */
+import os from 'node:os';
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: { bench: string; wrapper: string | null };
+  postgres: string;
+  /** 1, 5 and 15 minute load averages when the run started and when it ended. */
+  loadAverage: { start: number[]; end: number[] };
+}
+
+export function loadAverage(): number[] {
+  return os.loadavg().map((n) => Math.round(n * 100) / 100);
+}
+
+export function describeMachine(input: {
+  postgres: string;
+  wrapperNode: string | null;
+  loadAtStart: number[];
+}): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: { bench: process.version, wrapper: input.wrapperNode },
+    postgres: input.postgres,
+    loadAverage: { start: input.loadAtStart, end: loadAverage() },
+  };
+}

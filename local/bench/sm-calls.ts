@@ -1,0 +1,71 @@
+/**
+ * Secrets Manager calls of one app process, from the local endpoint's call log: the process's
+ * caller (its access key id) within the time it ran. Processes run one at a time, so the window
+ * tells them apart.
+ */
+import type { CallLog } from '../secrets-manager/index.js';
+
+export interface CallCount {
+  total: number;
+  byOperation: Record<string, number>;
+}
+
+export interface SteadyCalls extends CallCount {
+  /** Seconds of the steady window: from the process being ready to the end of its measurements. */
+  windowSeconds: number;
+  refreshSeconds: number;
+  /** Mean seconds between two calls (null with fewer than two calls). */
+  meanGapSeconds: number | null;
+  /**
+   * Calls per refresh interval: refresh ÷ mean gap with two calls or more (no edge effect from
+   * where the window starts), calls ÷ (window ÷ refresh) otherwise.
+   */
+  perRefreshInterval: number;
+}
+
+/** A process making one call per health cycle can reach this (its cycle is jittered by ±10 %). */
+export const ONE_PER_CYCLE_LIMIT = 1.12;
+
+function inWindow(log: CallLog, caller: string, fromMs: number, toMs: number) {
+  return log.list({ caller }).filter((c) => {
+    const at = Date.parse(c.time);
+    return at >= fromMs && at < toMs;
+  });
+}
+
+export function countCalls(log: CallLog, caller: string, fromMs: number, toMs: number): CallCount {
+  const byOperation: Record<string, number> = {};
+  const calls = inWindow(log, caller, fromMs, toMs);
+  for (const c of calls) byOperation[c.operation] = (byOperation[c.operation] ?? 0) + 1;
+  return { total: calls.length, byOperation };
+}
+
+export function steadyCalls(
+  log: CallLog,
+  caller: string,
+  fromMs: number,
+  toMs: number,
+  refreshSeconds: number,
+): SteadyCalls {
+  const calls = inWindow(log, caller, fromMs, toMs);
+  const count = countCalls(log, caller, fromMs, toMs);
+  const windowSeconds = Math.max(0.001, (toMs - fromMs) / 1000);
+  const times = calls.map((c) => Date.parse(c.time)).sort((a, b) => a - b);
+  const first = times[0];
+  const last = times.at(-1);
+  const meanGapSeconds =
+    first !== undefined && last !== undefined && times.length >= 2 && last > first
+      ? (last - first) / 1000 / (times.length - 1)
+      : null;
+  const per =
+    meanGapSeconds !== null
+      ? refreshSeconds / meanGapSeconds
+      : count.total / (windowSeconds / refreshSeconds);
+  return {
+    ...count,
+    windowSeconds: Math.round(windowSeconds * 10) / 10,
+    refreshSeconds,
+    meanGapSeconds: meanGapSeconds === null ? null : Math.round(meanGapSeconds * 100) / 100,
+    perRefreshInterval: Math.round(per * 100) / 100,
+  };
+}
