@@ -22,6 +22,7 @@ import {
 } from './report.js';
 import { startBenchStack } from './stack.js';
 import { spawnVariant, VARIANTS, type VariantName } from './variants.js';
+import { progressLines } from '../progress-lines.js';
 
 export interface BenchResult {
   report: BenchReport;
@@ -36,13 +37,7 @@ export async function runBench(
 ): Promise<BenchResult> {
   const started = new Date();
   const loadAtStart = loadAverage();
-  const printed: string[] = [];
-  const clock0 = Date.now();
-  const say = (line: string) => {
-    const text = `${((Date.now() - clock0) / 1000).toFixed(1).padStart(6)}s  ${line}`;
-    printed.push(text);
-    write(text);
-  };
+  const { say, printed } = progressLines(write);
 
   let recentNode: NodeBinary | undefined;
   let recentNodeError: string | undefined;

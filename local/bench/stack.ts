@@ -5,7 +5,6 @@
  * one stack serves both strategies.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import pg from 'pg';
 import { parseSecret, type DbCredentials } from '../../app/src/credentials/secret-shape.js';
 import { runMigrations } from '../../app/src/db/migrate.js';
 import { createLogger, SecretScrubber } from '../../app/src/logger.js';
@@ -14,10 +13,12 @@ import type { RotationStrategy } from '../../rotation/config.js';
 import { LOCAL_PRINCIPALS, startEmbeddedStack, type EmbeddedStack } from '../embedded-stack.js';
 import {
   collectPasswords,
+  loadTestTaskEnv,
   rotateWith,
   type DrillEnvironment,
   type RotationOutcome,
 } from '../drill/environment.js';
+import { connectLocal } from '../drill/database-checks.js';
 import { parseDrillArgs } from '../drill/options.js';
 
 export interface BenchStack {
@@ -61,23 +62,8 @@ export async function startBenchStack(options: {
       const out = await admin.send(new GetSecretValueCommand({ SecretId: stack.appSecretId }));
       return parseSecret(out.SecretString, {}).credentials;
     };
-    const connect = async (c: DbCredentials, database = c.dbname): Promise<pg.Client> => {
-      const client = new pg.Client({
-        host: c.host,
-        port: c.port,
-        database,
-        user: c.username,
-        password: c.password,
-        ssl: false,
-        connectionTimeoutMillis: 5000,
-      });
-      client.on('error', () => undefined);
-      await client.connect();
-      return client;
-    };
-
     // Applied once, before any variant: the wrapper variant cannot run node-pg-migrate itself.
-    const appClient = await connect(await currentCredentials());
+    const appClient = await connectLocal(await currentCredentials());
     try {
       await runMigrations({
         client: appClient,
@@ -89,16 +75,7 @@ export async function startBenchStack(options: {
       await appClient.end();
     }
 
-    const taskEnv: Record<string, string> = {
-      ...stack.env,
-      // As local/drill/environment.ts embedded() gives its tasks:
-      CREDENTIAL_REFRESH_SECONDS: String(options.refreshSeconds),
-      DB_POOL_MAX_LIFETIME_SECONDS: String(options.maxLifetimeSeconds),
-      SHUTDOWN_DELAY_SECONDS: '0',
-      LOG_LEVEL: 'info',
-      // The write rate limit stays in the path but never throttles the bench.
-      RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
-    };
+    const taskEnv: Record<string, string> = { ...stack.env, ...loadTestTaskEnv(options) };
     const rotator = stack.rotator;
     return {
       stack,
@@ -113,7 +90,7 @@ export async function startBenchStack(options: {
           rotator ? rotator.waitForRotation(versionId).then(() => undefined) : Promise.resolve(),
         ),
       async postgresVersion() {
-        const app = await connect(await currentCredentials());
+        const app = await connectLocal(await currentCredentials());
         try {
           const { rows } = await app.query<{ server_version: string }>('SHOW server_version');
           return rows[0]?.server_version ?? 'unknown';

@@ -1,7 +1,7 @@
 /** What the drill checks in the database afterwards, as the master user (never through the app). */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
-import { parseSecret } from '../../app/src/credentials/secret-shape.js';
+import { parseSecret, type DbCredentials } from '../../app/src/credentials/secret-shape.js';
 import type { AcknowledgedWrite } from '../../load/records.js';
 import { checkWrites, fetchOrderRows, type WriteCheck } from '../../load/writes.js';
 import type { DrillEnvironment } from './environment.js';
@@ -20,18 +20,24 @@ async function masterClient(env: DrillEnvironment): Promise<{ client: pg.Client;
     port: appDb.port,
     dbname: appDb.dbname,
   }).credentials;
+  const client = await connectLocal(m, appDb.dbname);
+  return { client, appUser: appDb.username.replace(/_clone$/, '') };
+}
+
+/** A plain connection to the local server (loopback, no TLS) with these credentials. */
+export async function connectLocal(c: DbCredentials, database = c.dbname): Promise<pg.Client> {
   const client = new pg.Client({
-    host: m.host,
-    port: m.port,
-    database: appDb.dbname,
-    user: m.username,
-    password: m.password,
+    host: c.host,
+    port: c.port,
+    database,
+    user: c.username,
+    password: c.password,
     ssl: false,
     connectionTimeoutMillis: 5000,
   });
   client.on('error', () => undefined);
   await client.connect();
-  return { client, appUser: appDb.username.replace(/_clone$/, '') };
+  return client;
 }
 
 export async function verifyWrites(

@@ -127,16 +127,7 @@ async function embedded(
     return task;
   };
   try {
-    env = {
-      ...stack.env,
-      CREDENTIAL_REFRESH_SECONDS: String(options.refreshSeconds),
-      DB_POOL_MAX_LIFETIME_SECONDS: String(options.maxLifetimeSeconds),
-      SHUTDOWN_DELAY_SECONDS: '0',
-      LOG_LEVEL: 'info',
-      // The drill's load comes from one address; the write rate limit stays in the path, never binding.
-      RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
-      ...taskEnv,
-    };
+    env = { ...stack.env, ...loadTestTaskEnv(options), ...taskEnv };
     // One at a time: they migrate under an advisory lock anyway, and a cold start is CPU-heavy.
     for (let i = 0; i < options.tasks; i++) await spawnTask();
   } catch (err) {
@@ -371,4 +362,22 @@ export async function collectPasswords(env: DrillEnvironment): Promise<Set<strin
     add(master?.SecretString);
   }
   return passwords;
+}
+
+/**
+ * What the drill and the bench give every app process on top of the stack's environment: their
+ * refresh and max-lifetime settings, no shutdown delay, info logs (the leak scan reads them), and
+ * the write rate limit kept in the path but never binding (the load comes from one address).
+ */
+export function loadTestTaskEnv(options: {
+  refreshSeconds: number;
+  maxLifetimeSeconds: number;
+}): Record<string, string> {
+  return {
+    CREDENTIAL_REFRESH_SECONDS: String(options.refreshSeconds),
+    DB_POOL_MAX_LIFETIME_SECONDS: String(options.maxLifetimeSeconds),
+    SHUTDOWN_DELAY_SECONDS: '0',
+    LOG_LEVEL: 'info',
+    RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
+  };
 }

@@ -33,6 +33,7 @@ import {
   type DrillReport,
   type PoolSwapEvent,
 } from './report.js';
+import { progressLines } from '../progress-lines.js';
 
 export interface DrillResult {
   report: DrillReport;
@@ -47,13 +48,7 @@ interface ReadyBody {
 
 export async function runDrill(options: DrillOptions, write: (line: string) => void): Promise<DrillResult> {
   const started = new Date();
-  const printed: string[] = [];
-  const clock0 = Date.now();
-  const say = (line: string) => {
-    const text = `${((Date.now() - clock0) / 1000).toFixed(1).padStart(6)}s  ${line}`;
-    printed.push(text);
-    write(text);
-  };
+  const { say, printed } = progressLines(write);
   const scenario = options.scenario !== undefined ? loadScenario(resolve(options.scenario)) : loadScenario();
   const fault = options.fault === undefined ? undefined : createFault(options.fault);
   if (fault) say(`fault ${fault.name}: ${fault.description}`);

@@ -14,17 +14,12 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseSecret } from '../../app/src/credentials/secret-shape.js';
 import { runMigrations } from '../../app/src/db/migrate.js';
-import type { ReadinessSnapshot } from '../../app/src/health/readiness.js';
-import { buildApp } from '../../app/src/http/app.js';
 import { createLogger, SecretScrubber } from '../../app/src/logger.js';
 import { createMetrics } from '../../app/src/metrics.js';
 import { PlainDatabase } from './plain-database.js';
+import { intFromEnv, logLevelFromEnv, serveDatabase } from './serve-database.js';
 
 const env = process.env;
-const int = (name: string, fallback: number, min = 1) => {
-  const n = Number(env[name] ?? fallback);
-  return Number.isInteger(n) && n >= min ? n : fallback;
-};
 const secretId = env.DB_SECRET_ID;
 if (!secretId) {
   process.stderr.write('DB_SECRET_ID is required\n');
@@ -32,10 +27,9 @@ if (!secretId) {
 }
 const schema = env.DB_SCHEMA ?? 'app';
 const ownerRole = env.DB_OWNER_ROLE ?? 'app_owner';
-const probeSeconds = int('CREDENTIAL_REFRESH_SECONDS', 30);
 
 const scrubber = new SecretScrubber();
-const logger = createLogger({ level: 'info', scrubber, name: 'naive-orders-api' });
+const logger = createLogger({ level: logLevelFromEnv(), scrubber, name: 'naive-orders-api' });
 const metrics = createMetrics();
 
 const sm = new SecretsManagerClient({});
@@ -51,15 +45,9 @@ logger.info(
 
 const db = new PlainDatabase(credentials, {
   schema,
-  max: int('DB_POOL_MAX', 10),
-  maxLifetimeSeconds: int('DB_POOL_MAX_LIFETIME_SECONDS', 300),
+  max: intFromEnv('DB_POOL_MAX', 10),
+  maxLifetimeSeconds: intFromEnv('DB_POOL_MAX_LIFETIME_SECONDS', 300),
 });
-metrics.setPoolStats(() => ({
-  total: db.pool.totalCount,
-  idle: db.pool.idleCount,
-  waiting: db.pool.waitingCount,
-  generation: 1,
-}));
 
 const migrationClient = await db.pool.connect();
 try {
@@ -68,57 +56,18 @@ try {
   migrationClient.release();
 }
 
-let draining = false;
-let database: ReadinessSnapshot['database'] = { reachable: false, checkedAt: null };
-const probe = async () => {
-  try {
-    await db.read((q) => q.query('SELECT 1'));
-    database = { reachable: true, checkedAt: new Date().toISOString() };
-  } catch (err) {
-    database = { reachable: false, checkedAt: new Date().toISOString(), error: (err as Error).name };
-  }
-};
-await probe();
-const probeTimer = setInterval(() => void probe(), probeSeconds * 1000);
 const fetchedAt = Date.now();
-const readiness = {
-  snapshot: (): ReadinessSnapshot => ({
-    ready: !draining && database.reachable,
-    draining,
-    database,
-    credentials: {
-      versionId: secret.VersionId ?? null,
-      stage: 'AWSCURRENT',
-      username: credentials.username,
-      fetchedAt: new Date(fetchedAt).toISOString(),
-      ageSeconds: Math.round((Date.now() - fetchedAt) / 1000),
-      lastCheckAt: null,
-    },
-    pool: {
-      generation: 1,
-      total: db.pool.totalCount,
-      idle: db.pool.idleCount,
-      waiting: db.pool.waitingCount,
-    },
-  }),
-};
-
-const app = await buildApp({
+await serveDatabase({
   db,
-  readiness,
-  metrics,
   logger,
-  writesPerMinute: int('RATE_LIMIT_WRITES_PER_MINUTE', 600, 0),
-  trustProxy: env.TRUST_PROXY === 'true' || int('TRUST_PROXY', 0, 0) || false,
+  metrics,
+  credentials: () => ({
+    versionId: secret.VersionId ?? null,
+    stage: 'AWSCURRENT',
+    username: credentials.username,
+    fetchedAt: new Date(fetchedAt).toISOString(),
+    ageSeconds: Math.round((Date.now() - fetchedAt) / 1000),
+    lastCheckAt: null,
+  }),
+  poolStats: () => db.stats(),
 });
-await app.listen({ host: env.HOST ?? '0.0.0.0', port: int('PORT', 3000) });
-
-const shutdown = async () => {
-  draining = true;
-  clearInterval(probeTimer);
-  await app.close();
-  await db.end();
-  logger.flush(() => process.exit(0));
-};
-process.once('SIGTERM', () => void shutdown());
-process.once('SIGINT', () => void shutdown());

@@ -6,6 +6,7 @@
 import pg from 'pg';
 import type { Database, Queryable } from '../../app/src/db/database.js';
 import type { DbCredentials } from '../../app/src/credentials/secret-shape.js';
+import type { PoolStats } from '../../app/src/metrics.js';
 
 export class PlainDatabase implements Database {
   readonly pool: pg.Pool;
@@ -28,6 +29,16 @@ export class PlainDatabase implements Database {
       options: `-c search_path=${options.schema}`,
     });
     this.pool.on('error', () => undefined);
+  }
+
+  /** The pool's figures for /metrics and /health/ready (one pool for the life of the process). */
+  stats(): PoolStats {
+    return {
+      total: this.pool.totalCount,
+      idle: this.pool.idleCount,
+      waiting: this.pool.waitingCount,
+      generation: 1,
+    };
   }
 
   async read<T>(work: (q: Queryable) => Promise<T>): Promise<T> {

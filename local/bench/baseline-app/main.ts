@@ -11,7 +11,12 @@ import { runMigrations } from '../../../app/src/db/migrate.js';
 import { createLogger, SecretScrubber } from '../../../app/src/logger.js';
 import { createMetrics } from '../../../app/src/metrics.js';
 import { PlainDatabase } from '../../naive-app/plain-database.js';
-import { intFromEnv, logLevelFromEnv, serveDatabase } from '../serve-database.js';
+import {
+  intFromEnv,
+  logLevelFromEnv,
+  serveDatabase,
+  untrackedCredentials,
+} from '../../naive-app/serve-database.js';
 
 const env = process.env;
 const username = env.PGUSER;
@@ -61,18 +66,6 @@ await serveDatabase({
   db,
   logger,
   metrics,
-  credentials: {
-    versionId: null,
-    stage: null,
-    username,
-    fetchedAt: null,
-    ageSeconds: null,
-    lastCheckAt: null,
-  },
-  poolStats: () => ({
-    total: db.pool.totalCount,
-    idle: db.pool.idleCount,
-    waiting: db.pool.waitingCount,
-    generation: 1,
-  }),
+  credentials: () => untrackedCredentials(username),
+  poolStats: () => db.stats(),
 });

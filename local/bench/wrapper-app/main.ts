@@ -12,7 +12,12 @@
  */
 import { createLogger, SecretScrubber } from '../../../app/src/logger.js';
 import { createMetrics } from '../../../app/src/metrics.js';
-import { intFromEnv, logLevelFromEnv, serveDatabase } from '../serve-database.js';
+import {
+  intFromEnv,
+  logLevelFromEnv,
+  serveDatabase,
+  untrackedCredentials,
+} from '../../naive-app/serve-database.js';
 import { WrapperDatabase } from './wrapper-database.js';
 
 const env = process.env;
@@ -48,13 +53,6 @@ await serveDatabase({
   logger,
   metrics,
   // The wrapper keeps the secret to itself: which user or version it uses is not observable here.
-  credentials: {
-    versionId: null,
-    stage: null,
-    username: null,
-    fetchedAt: null,
-    ageSeconds: null,
-    lastCheckAt: null,
-  },
+  credentials: () => untrackedCredentials(null),
   poolStats: () => ({ total: 0, idle: 0, waiting: 0, generation: 1 }),
 });

@@ -1,5 +1,5 @@
 /**
- * What the bench's own servers (the baseline and the wrapper variant) share with the naive app: the
+ * What the naive app and the bench's own servers (the baseline and the wrapper variant) share: the
  * same Fastify app (app/src/http/app.ts) over a given Database, a database probe every
  * CREDENTIAL_REFRESH_SECONDS behind /health/ready, and a clean exit on SIGTERM.
  */
@@ -23,12 +23,17 @@ export function logLevelFromEnv(): LevelWithSilent {
   return (LEVELS.includes(level) ? level : 'info') as LevelWithSilent;
 }
 
+/** The readiness view of credentials the process was given and does not track: only the user, if known. */
+export function untrackedCredentials(username: string | null): ReadinessSnapshot['credentials'] {
+  return { versionId: null, stage: null, username, fetchedAt: null, ageSeconds: null, lastCheckAt: null };
+}
+
 export interface ServeOptions {
   db: Database & { end(): Promise<void> };
   logger: Logger;
   metrics: Metrics;
   /** What /health/ready says about the credentials in use (nothing secret). */
-  credentials: ReadinessSnapshot['credentials'];
+  credentials: () => ReadinessSnapshot['credentials'];
   poolStats: () => PoolStats;
 }
 
@@ -54,7 +59,7 @@ export async function serveDatabase(options: ServeOptions): Promise<void> {
         ready: !draining && database.reachable,
         draining,
         database,
-        credentials: options.credentials,
+        credentials: options.credentials(),
         pool: { generation: pool.generation, total: pool.total, idle: pool.idle, waiting: pool.waiting },
       };
     },
@@ -67,6 +72,7 @@ export async function serveDatabase(options: ServeOptions): Promise<void> {
     logger,
     // As the app and the naive app read it: the same rate-limit hook in every variant's path.
     writesPerMinute: intFromEnv('RATE_LIMIT_WRITES_PER_MINUTE', 600, 0),
+    trustProxy: process.env.TRUST_PROXY === 'true' || intFromEnv('TRUST_PROXY', 0, 0) || false,
   });
   await app.listen({ host: process.env.HOST ?? '0.0.0.0', port: intFromEnv('PORT', 3000) });
 
