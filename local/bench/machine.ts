@@ -1,5 +1,6 @@
 /** The machine a report comes from: benchmark figures mean little without it. */
 import os from 'node:os';
+import { round } from './step.js';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -13,7 +14,7 @@ export interface MachineInfo {
 }
 
 export function loadAverage(): number[] {
-  return os.loadavg().map((n) => Math.round(n * 100) / 100);
+  return os.loadavg().map((n) => round(n, 2));
 }
 
 export function describeMachine(input: {
@@ -25,7 +26,7 @@ export function describeMachine(input: {
   return {
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
     cores: cpus.length,
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    memoryGiB: round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: { bench: process.version, wrapper: input.wrapperNode },
     postgres: input.postgres,

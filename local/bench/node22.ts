@@ -9,6 +9,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { round } from './step.js';
 
 const run = promisify(execFile);
 
@@ -81,7 +82,7 @@ export async function ensureRecentNode(say: (line: string) => void): Promise<Nod
       throw new Error(`npm install node@22 gave ${version ?? 'no binary'}`);
     await rm(NODE22_CACHE, { recursive: true, force: true });
     await rename(staging, NODE22_CACHE);
-    const installSeconds = Math.round((performance.now() - started) / 100) / 10;
+    const installSeconds = round((performance.now() - started) / 1000);
     say(`node ${version} installed in ${installSeconds} s`);
     return { path: binary, version, source: 'installed', installSeconds };
   } finally {

@@ -3,6 +3,7 @@
  * - steady: rotations off; warm-up, the stepped search, then a fixed-rate run at the common rate;
  * - rotation: the common rate for a fixed time while Secrets Manager rotates (one strategy).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { splitWindows, type WindowSplit } from '../../load/histogram.js';
 import { loadScenario, RequestMix } from '../../load/scenario.js';
 import type { RotationStrategy } from '../../rotation/config.js';
@@ -73,8 +74,6 @@ export interface PhaseContext {
   runId: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Spawns, waits for readiness, runs `work`, reads memory, stops: the process never outlives this. */
 async function withProcess<T>(
   ctx: PhaseContext,
@@ -123,7 +122,7 @@ export async function steadyPhase(
     const step = async (rps: number, seconds: number) => {
       const { result } = await runStep(task.url, mix, rps, seconds);
       served += result.ok;
-      await sleep(options.restMs);
+      await delay(options.restMs);
       return result;
     };
     if (options.warmupSeconds > 0) await step(options.startRate, options.warmupSeconds);
@@ -196,7 +195,7 @@ export async function rotationPhase(
         loadStart = startedAt;
         rotations = (async () => {
           for (const [index, atMs] of rotationSchedule(options).entries()) {
-            await sleep(startedAt + atMs - Date.now());
+            await delay(Math.max(0, startedAt + atMs - Date.now()));
             const o = await bench.rotate(strategy);
             runs.push({
               index: index + 1,

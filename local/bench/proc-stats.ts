@@ -3,6 +3,7 @@
  * (VmHWM), and the CPU time it has used (utime + stime). null where /proc is not available.
  */
 import { readFile } from 'node:fs/promises';
+import { round } from './step.js';
 
 export interface MemoryReading {
   rssMiB: number;
@@ -25,8 +26,7 @@ export async function readMemory(pid: number | undefined): Promise<MemoryReading
   const rss = kib('VmRSS');
   const peak = kib('VmHWM');
   if (!Number.isFinite(rss) || !Number.isFinite(peak)) return null;
-  const mib = (n: number) => Math.round((n / 1024) * 10) / 10;
-  return { rssMiB: mib(rss), peakRssMiB: mib(peak) };
+  return { rssMiB: round(rss / 1024), peakRssMiB: round(peak / 1024) };
 }
 
 /** Clock ticks per second of /proc/<pid>/stat's times: 100 on every Linux Node runs on. */

@@ -6,6 +6,7 @@ import type { BenchOptions } from './options.js';
 import type { RotationResult, SteadyResult } from './phases.js';
 import { KEEP_UP_FRACTION } from './search.js';
 import { ONE_PER_CYCLE_LIMIT } from './sm-calls.js';
+import { round } from './step.js';
 import type { RotationExpectation, VariantName } from './variants.js';
 
 export const THROUGHPUT_TARGET = 0.97;
@@ -83,7 +84,7 @@ export const DEFINITIONS = {
 
 export function ratioTo(value: number | undefined | null, base: number | undefined | null): number | null {
   if (value === undefined || value === null || base === undefined || base === null || base === 0) return null;
-  return Math.round((value / base) * 1000) / 1000;
+  return round(value / base, 3);
 }
 
 /** Fills each variant's ratios to the baseline (when the baseline was measured). */
@@ -192,15 +193,7 @@ export function tableRows(report: BenchReport): { header: string[]; rows: string
   ];
   const rows = report.variants.map((v) => {
     if (v.error !== undefined || !v.steady)
-      return [
-        v.title,
-        `could not run: ${v.error ?? 'unknown'}`,
-        '',
-        '',
-        ...o.strategies.map(() => ''),
-        '',
-        '',
-      ];
+      return [v.title, `could not run: ${v.error ?? 'unknown'}`, ...header.slice(2).map(() => '')];
     const s = v.steady;
     const failed = o.strategies.map((strategy) => {
       const r = v.rotations[strategy];

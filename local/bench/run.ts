@@ -6,7 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { AppProcess } from '../app-process.js';
-import { countOccurrences, scanForPasswords } from '../drill/leaks.js';
+import { countPasswordsIn, scanForPasswords } from '../drill/leaks.js';
 import { describeMachine, loadAverage } from './machine.js';
 import { ensureRecentNode, type NodeBinary } from './node22.js';
 import type { BenchOptions } from './options.js';
@@ -20,9 +20,9 @@ import {
   type BenchReport,
   type VariantReport,
 } from './report.js';
+import { progressLines } from '../progress-lines.js';
 import { startBenchStack } from './stack.js';
 import { spawnVariant, VARIANTS, type VariantName } from './variants.js';
-import { progressLines } from '../progress-lines.js';
 
 export interface BenchResult {
   report: BenchReport;
@@ -160,10 +160,7 @@ export async function runBench(
     const file = join(options.out, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
     await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
     // The report file itself, scanned once written; the figure goes back into it.
-    const text = await readFile(file, 'utf8');
-    let inFile = 0;
-    for (const p of passwords)
-      inFile += countOccurrences(text, p) + countOccurrences(text, JSON.stringify(p).slice(1, -1));
+    const inFile = countPasswordsIn(await readFile(file, 'utf8'), passwords);
     report.leaks.reportFileOccurrences = inFile;
     // Only what this project prints decides: this app, the bench itself, its report. (Another
     // variant's log is counted in the report, not held against the verdict.)

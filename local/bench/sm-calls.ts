@@ -4,6 +4,7 @@
  * tells them apart.
  */
 import type { CallLog } from '../secrets-manager/index.js';
+import { round } from './step.js';
 
 export interface CallCount {
   total: number;
@@ -33,11 +34,14 @@ function inWindow(log: CallLog, caller: string, fromMs: number, toMs: number) {
   });
 }
 
-export function countCalls(log: CallLog, caller: string, fromMs: number, toMs: number): CallCount {
+function tally(calls: readonly { operation: string }[]): CallCount {
   const byOperation: Record<string, number> = {};
-  const calls = inWindow(log, caller, fromMs, toMs);
   for (const c of calls) byOperation[c.operation] = (byOperation[c.operation] ?? 0) + 1;
   return { total: calls.length, byOperation };
+}
+
+export function countCalls(log: CallLog, caller: string, fromMs: number, toMs: number): CallCount {
+  return tally(inWindow(log, caller, fromMs, toMs));
 }
 
 export function steadyCalls(
@@ -48,7 +52,7 @@ export function steadyCalls(
   refreshSeconds: number,
 ): SteadyCalls {
   const calls = inWindow(log, caller, fromMs, toMs);
-  const count = countCalls(log, caller, fromMs, toMs);
+  const count = tally(calls);
   const windowSeconds = Math.max(0.001, (toMs - fromMs) / 1000);
   const times = calls.map((c) => Date.parse(c.time)).sort((a, b) => a - b);
   const first = times[0];
@@ -63,9 +67,9 @@ export function steadyCalls(
       : count.total / (windowSeconds / refreshSeconds);
   return {
     ...count,
-    windowSeconds: Math.round(windowSeconds * 10) / 10,
+    windowSeconds: round(windowSeconds),
     refreshSeconds,
-    meanGapSeconds: meanGapSeconds === null ? null : Math.round(meanGapSeconds * 100) / 100,
-    perRefreshInterval: Math.round(per * 100) / 100,
+    meanGapSeconds: meanGapSeconds === null ? null : round(meanGapSeconds, 2),
+    perRefreshInterval: round(per, 2),
   };
 }

@@ -20,16 +20,29 @@ export function countOccurrences(text: string, needle: string): number {
   return count;
 }
 
-export function scanForPasswords(
-  sources: readonly { source: string; lines: readonly string[] }[],
-  passwords: ReadonlySet<string>,
-): LeakScan {
+/** Each password as it could appear: plain, JSON-escaped, URL-encoded (each form once). */
+function needlesFor(passwords: ReadonlySet<string>): Set<string> {
   const needles = new Set<string>();
   for (const p of passwords) {
     needles.add(p);
     needles.add(JSON.stringify(p).slice(1, -1));
     needles.add(encodeURIComponent(p));
   }
+  return needles;
+}
+
+/** Occurrences of any password, in any of its forms, in one text (a report file as written). */
+export function countPasswordsIn(text: string, passwords: ReadonlySet<string>): number {
+  let found = 0;
+  for (const n of needlesFor(passwords)) found += countOccurrences(text, n);
+  return found;
+}
+
+export function scanForPasswords(
+  sources: readonly { source: string; lines: readonly string[] }[],
+  passwords: ReadonlySet<string>,
+): LeakScan {
+  const needles = needlesFor(passwords);
   const scan: LeakScan = {
     passwordsChecked: passwords.size,
     sourcesScanned: 0,

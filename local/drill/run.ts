@@ -22,7 +22,7 @@ import { createFault, type Fault } from './faults/index.js';
 import { countPartialOrders, killAppConnections, verifyWrites } from './database-checks.js';
 import { evaluateFault, faultContext, runFault } from './fault-run.js';
 import { renderHtml } from './html.js';
-import { countOccurrences, scanForPasswords } from './leaks.js';
+import { countPasswordsIn, scanForPasswords } from './leaks.js';
 import { rotationTimesMs, type DrillOptions } from './options.js';
 import { scrapeTask } from './prometheus.js';
 import {
@@ -332,13 +332,7 @@ async function drill(
   await writeFiles();
   // The report files themselves, scanned once written; the figure goes back into them.
   let inFiles = 0;
-  for (const f of [files.json, files.html]) {
-    const text = await readFile(f, 'utf8');
-    for (const p of passwords)
-      inFiles +=
-        countOccurrences(text, p) +
-        (JSON.stringify(p).slice(1, -1) === p ? 0 : countOccurrences(text, JSON.stringify(p).slice(1, -1)));
-  }
+  for (const f of [files.json, files.html]) inFiles += countPasswordsIn(await readFile(f, 'utf8'), passwords);
   report.leaks.reportFileOccurrences = inFiles;
   setVerdict(report, options);
   await writeFiles();
