@@ -38,11 +38,14 @@ const EnvSchema = Type.Object({
   DB_POOL_MAX: integer(1, 1000, 10, 'connections per pool'),
   DB_POOL_MAX_LIFETIME_SECONDS: integer(10, 86_400, 300, 'seconds a connection may live'),
   DB_CONNECT_TIMEOUT_MS: integer(100, 60_000, 5000, 'milliseconds to wait for a connection'),
+  DB_QUERY_TIMEOUT_MS: integer(100, 600_000, 3000, 'milliseconds to wait for the answer to a statement'),
+  DB_PROBE_TIMEOUT_MS: integer(100, 60_000, 1000, 'milliseconds a readiness probe of the database may take'),
   DB_AUTH_RETRY_SECONDS: integer(1, 600, 60, 'seconds to keep retrying after an authentication failure'),
   DB_MIGRATE: oneOf(['true', 'false'] as const, 'true'),
   PORT: integer(0, 65535, 3000, 'a TCP port'),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'an address to listen on' }),
   BODY_LIMIT_BYTES: integer(1024, 10_485_760, 65_536, 'request body limit in bytes'),
+  IDEMPOTENCY_RETENTION_HOURS: integer(1, 8760, 24, 'hours an Idempotency-Key is remembered'),
   RATE_LIMIT_WRITES_PER_MINUTE: integer(0, 1_000_000, 600, 'writes per minute per client, 0 = off'),
   TRUST_PROXY: Type.String({
     pattern: '^(?:false|true|[1-9]|10)$',
@@ -74,6 +77,10 @@ export interface AppConfig {
     poolMax: number;
     maxLifetimeSeconds: number;
     connectTimeoutMs: number;
+    /** Client-side bound on one statement: a silent server costs a request at most this (plus the connect wait). */
+    queryTimeoutMs: number;
+    /** Readiness probe bound; a checkout held this long also triggers a probe. */
+    probeTimeoutMs: number;
     authRetrySeconds: number;
     migrate: boolean;
   };
@@ -87,6 +94,8 @@ export interface AppConfig {
     trustProxy: boolean | number;
   };
   credentialRefreshSeconds: number;
+  /** Orders' Idempotency-Keys older than this are forgotten (a repeat then creates a new order). */
+  idempotencyRetentionHours: number;
   shutdown: { delaySeconds: number; graceSeconds: number };
   logLevel: Env['LOG_LEVEL'];
   aws: { region?: string; secretsManagerEndpoint?: string };
@@ -157,6 +166,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       poolMax: env.DB_POOL_MAX,
       maxLifetimeSeconds: env.DB_POOL_MAX_LIFETIME_SECONDS,
       connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+      queryTimeoutMs: env.DB_QUERY_TIMEOUT_MS,
+      probeTimeoutMs: env.DB_PROBE_TIMEOUT_MS,
       authRetrySeconds: env.DB_AUTH_RETRY_SECONDS,
       migrate: env.DB_MIGRATE === 'true',
     },
@@ -168,6 +179,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
     },
     credentialRefreshSeconds: env.CREDENTIAL_REFRESH_SECONDS,
+    idempotencyRetentionHours: env.IDEMPOTENCY_RETENTION_HOURS,
     shutdown: { delaySeconds: env.SHUTDOWN_DELAY_SECONDS, graceSeconds: env.SHUTDOWN_GRACE_SECONDS },
     logLevel: env.LOG_LEVEL,
     aws: {

@@ -5,6 +5,8 @@ export interface PoolStats {
   idle: number;
   waiting: number;
   generation: number;
+  /** Connections the active pool may open now: its size, or less after capacity refusals. */
+  ceiling: number;
 }
 
 /**
@@ -15,7 +17,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
 
-  let poolStats: () => PoolStats = () => ({ total: 0, idle: 0, waiting: 0, generation: 0 });
+  let poolStats: () => PoolStats = () => ({ total: 0, idle: 0, waiting: 0, generation: 0, ceiling: 0 });
 
   const metrics = {
     registry,
@@ -54,6 +56,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['kind'] as const,
       registers: [registry],
     }),
+    connectionRefusals: new Counter({
+      name: 'db_connection_refusals_total',
+      help: 'Connections the database refused for want of room (SQLSTATE 53300/53400), by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     secretsManagerCalls: new Counter({
       name: 'secretsmanager_calls_total',
       help: 'Secrets Manager API calls by operation and outcome',
@@ -76,6 +84,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       this.set({ state: 'total' }, s.total);
       this.set({ state: 'idle' }, s.idle);
       this.set({ state: 'waiting' }, s.waiting);
+      this.set({ state: 'ceiling' }, s.ceiling);
     },
   });
   new Gauge({

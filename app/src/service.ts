@@ -9,6 +9,7 @@ import { RotatingPool } from './db/rotating-pool.js';
 import { tlsOptions } from './db/tls.js';
 import { HealthCycle } from './health/health-cycle.js';
 import { buildApp } from './http/app.js';
+import { IdempotencyRetention } from './idempotency-retention.js';
 import type { SecretScrubber } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { sleep } from './util/sleep.js';
@@ -77,7 +78,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       pool,
       logger: logger.child({ component: 'health' }),
       intervalSeconds: config.credentialRefreshSeconds,
-      probeTimeoutMs: config.db.connectTimeoutMs,
+      probeTimeoutMs: config.db.probeTimeoutMs,
     });
     await health.start();
 
@@ -89,8 +90,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       bodyLimitBytes: config.http.bodyLimitBytes,
       writesPerMinute: config.http.writesPerMinute,
       trustProxy: config.http.trustProxy,
+      idempotencyRetentionHours: config.idempotencyRetentionHours,
     });
     const url = await app.listen({ host: config.http.host, port: config.http.port });
+    const retention = new IdempotencyRetention({
+      db: pool,
+      retentionHours: config.idempotencyRetentionHours,
+      logger: logger.child({ component: 'idempotency-retention' }),
+    });
+    retention.start();
 
     return {
       app,
@@ -104,6 +112,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         // The load balancer needs a few health checks to stop routing here; keep serving meanwhile.
         await sleep(delaySeconds * 1000);
         await app.close();
+        retention.stop();
         health.stop();
         await pool.end();
         if (ownsClient) secretsManager.destroy();

@@ -38,6 +38,7 @@ export class PlainDatabase implements Database {
       idle: this.pool.idleCount,
       waiting: this.pool.waitingCount,
       generation: 1,
+      ceiling: this.pool.options.max,
     };
   }
 

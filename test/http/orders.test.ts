@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrder, requestHash, type Order } from '../../app/src/http/domain/orders.js';
+import { createOrder, forgetExpiredKeys, requestHash, type Order } from '../../app/src/http/domain/orders.js';
 import type { Product } from '../../app/src/http/domain/products.js';
 import { expectError, startTestApp, startTestDatabase, type TestApp, type TestDatabase } from './helper.js';
 
@@ -280,6 +280,66 @@ describe('orders', () => {
     expect(await counts()).toEqual(before);
   });
 
+  describe('Idempotency-Key retention (24 h by default)', () => {
+    const age = (id: number, hours: number) =>
+      pg.adminQuery('UPDATE app.orders SET created_at = now() - make_interval(hours => $2) WHERE id = $1', [
+        id,
+        hours,
+      ]);
+    const post = (key: string, quantity = 1) =>
+      t.postJson('/api/orders', { lines: [{ productId: 2, quantity }] }, { 'idempotency-key': key });
+
+    it('a key inside the retention still replays; past it, the same key creates a new order', async () => {
+      const key = randomUUID();
+      const first = (await (await post(key)).json()) as Order;
+      await age(first.id, 23);
+      const replay = await post(key);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(((await replay.json()) as Order).id).toBe(first.id);
+
+      await age(first.id, 25);
+      const before = await counts();
+      // a different body is no longer a reuse either: the old binding is gone
+      const fresh = await post(key, 3);
+      expect(fresh.status).toBe(201);
+      expect(fresh.headers.get('idempotent-replayed')).toBeNull();
+      const second = (await fresh.json()) as Order;
+      expect(second.id).not.toBe(first.id);
+      expect(await counts()).toEqual({ orders: before.orders + 1, lines: before.lines + 1 });
+      // the new order holds the key now, and the old one (kept) no longer does
+      const again = await post(key, 3);
+      expect(((await again.json()) as Order).id).toBe(second.id);
+      const [old] = await pg.adminQuery<{ idempotency_key: string | null }>(
+        'SELECT idempotency_key FROM app.orders WHERE id = $1',
+        [first.id],
+      );
+      expect(old?.idempotency_key).toBeNull();
+    });
+
+    it('the sweep clears expired keys oldest first, in batches, and keeps the orders', async () => {
+      const keys = [randomUUID(), randomUUID(), randomUUID()];
+      const ids: number[] = [];
+      for (const key of keys) ids.push(((await (await post(key)).json()) as Order).id);
+      await age(ids[0] ?? 0, 50);
+      await age(ids[1] ?? 0, 49);
+      const keyOf = async (id: number) =>
+        (
+          await pg.adminQuery<{ idempotency_key: string | null }>(
+            'SELECT idempotency_key FROM app.orders WHERE id = $1',
+            [id],
+          )
+        )[0]?.idempotency_key;
+      // other tests' orders may have expired keys too: sweep until only ours are left to check
+      while ((await pg.db.transaction((q) => forgetExpiredKeys(q, 24, 1))) > 0) {
+        /* one batch of one at a time */
+      }
+      expect(await keyOf(ids[0] ?? 0)).toBeNull();
+      expect(await keyOf(ids[1] ?? 0)).toBeNull();
+      expect(await keyOf(ids[2] ?? 0)).toBe(keys[2]);
+      expect(await pg.db.transaction((q) => forgetExpiredKeys(q, 24, 100))).toBe(0);
+    });
+  });
+
   describe('the race the unique constraint settles (two transactions, interleaved by hand)', () => {
     async function lockWaiters(): Promise<number> {
       const [row] = await pg.adminQuery<{ count: string }>(
@@ -295,13 +355,13 @@ describe('orders', () => {
       const second = await pg.db.pool.connect();
       try {
         await first.query('BEGIN');
-        const a = await createOrder(first, { lines, idempotencyKey: key });
+        const a = await createOrder(first, { lines, idempotencyKey: key, keyRetentionHours: 24 });
         expect(a.kind).toBe('created');
 
         // The second transaction finds no committed order for the key, so it goes on to insert,
         // and its INSERT ... ON CONFLICT waits for the first transaction to finish.
         await second.query('BEGIN');
-        const pending = createOrder(second, { lines, idempotencyKey: key });
+        const pending = createOrder(second, { lines, idempotencyKey: key, keyRetentionHours: 24 });
         await expect.poll(lockWaiters, { timeout: 5_000, interval: 20 }).toBe(1);
 
         await first.query(outcomeOfFirst);

@@ -23,6 +23,7 @@ const counter = (name: string) => async () => {
 };
 const authRetries = counter('db_auth_failure_retries_total');
 const poolSwaps = counter('db_pool_swaps_total');
+const secretsManagerCalls = counter('secretsmanager_calls_total');
 
 /** Rotate the app password the way a single-user rotation does, up to (not including) finishSecret. */
 async function stagePasswordChange(): Promise<{ versionId: string; password: string }> {
@@ -71,6 +72,29 @@ describe('password rotated outside the app', () => {
     expect(h.service.store.active).toMatchObject({ versionId, stage: 'AWSCURRENT' });
     await load.waitForRequests(100);
 
+    const result = await load.stop();
+    expect(result.failures).toEqual([]);
+  });
+
+  it('with AWSPENDING read ahead by a cycle, recovers from the refused password with no Secrets Manager call', async () => {
+    const load = startSteadyLoad(h.service.url);
+    await load.waitForRequests(100);
+    const { versionId } = await stagePasswordChange();
+    // The cycle sees the rotation under way and reads its AWSPENDING version; nothing is adopted yet.
+    await h.service.health.runOnce();
+    expect(h.service.store.readAhead?.versionId).toBe(versionId);
+    expect(h.service.store.active.versionId).not.toBe(versionId);
+
+    const callsBefore = await secretsManagerCalls();
+    await h.killSessions(['app']);
+    await load.waitForRequests(300);
+    expect(h.service.store.active).toMatchObject({ versionId, stage: 'AWSPENDING' });
+    expect(await secretsManagerCalls()).toBe(callsBefore);
+
+    await h.promote(versionId);
+    await h.service.health.runOnce();
+    expect(h.service.store.active).toMatchObject({ versionId, stage: 'AWSCURRENT' });
+    expect(h.service.store.readAhead).toBeUndefined();
     const result = await load.stop();
     expect(result.failures).toEqual([]);
   });

@@ -184,6 +184,38 @@ describe('CredentialStore', () => {
     expect(store.active).toMatchObject({ versionId: 'v2', stage: 'AWSCURRENT' });
   });
 
+  it("reads a rotation's AWSPENDING once when a cycle sees it, holds it without adopting it, and drops it after", async () => {
+    const { source, store } = setup();
+    await store.load();
+    expect(store.readAhead).toBeUndefined();
+    source.put('v2', secret('password-two-bbbbbb'), 'AWSPENDING');
+    const before = source.calls.getByStage;
+    expect(await store.checkForNewVersion()).toBe('unchanged');
+    expect(source.calls.getByStage).toBe(before + 1);
+    expect(store.readAhead).toMatchObject({ versionId: 'v2', stage: 'AWSPENDING' });
+    expect(store.active.versionId).toBe('v1'); // a candidate, not adopted
+    // the next cycles of the same rotation cost no further read
+    await store.checkForNewVersion();
+    await store.checkForNewVersion();
+    expect(source.calls.getByStage).toBe(before + 1);
+    // the rotation finished: AWSCURRENT moved to it and AWSPENDING is gone
+    source.stageMap = { AWSCURRENT: 'v2', AWSPREVIOUS: 'v1' };
+    expect(await store.checkForNewVersion()).toBe('changed');
+    expect(store.readAhead).toBeUndefined();
+  });
+
+  it('never holds a malformed AWSPENDING as a candidate, and reads it only once', async () => {
+    const { source, store, logs } = setup();
+    await store.load();
+    source.put('v2', JSON.stringify({ password: 'password-bad-cccccc' }), 'AWSPENDING');
+    await store.checkForNewVersion();
+    await store.checkForNewVersion();
+    expect(store.readAhead).toBeUndefined();
+    expect(source.calls.getByStage).toBe(2); // load + one read of v2
+    expect(logs.lines.filter((l) => l.includes('secret version rejected'))).toHaveLength(1);
+    expect(logs.lines.join('')).not.toContain('password-bad-cccccc');
+  });
+
   it('after an auth failure reports whether AWSCURRENT holds anything new', async () => {
     const { source, store } = setup();
     await store.load();

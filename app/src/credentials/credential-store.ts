@@ -11,7 +11,7 @@ import {
   type DbCredentials,
   type ParsedSecret,
 } from './secret-shape.js';
-import { errorName, type SecretSource, type SecretVersion } from './secret-source.js';
+import { errorName, type SecretSource, type SecretVersion, type StageMap } from './secret-source.js';
 import { AWSCURRENT, AWSPENDING, type VersionStage } from './stages.js';
 
 /** The one cache entry: the credentials in use and the secret version they came from. */
@@ -53,6 +53,7 @@ export class CredentialStore extends EventEmitter<StoreEvents> {
   /** Versions that failed to parse: reported once, never adopted, not fetched again. */
   readonly #rejected = new Set<string>();
   #active: ActiveCredentials | undefined;
+  #readAhead: ActiveCredentials | undefined;
   #consecutiveFailures = 0;
   #retryAt = 0;
   #lastCheck: { at: number; error?: string } | undefined;
@@ -70,6 +71,15 @@ export class CredentialStore extends EventEmitter<StoreEvents> {
   get active(): ActiveCredentials {
     if (!this.#active) throw new Error('credentials not loaded yet');
     return this.#active;
+  }
+
+  /**
+   * The AWSPENDING version of a rotation under way, read when the health cycle first saw it: a
+   * candidate the pool may try the moment the database refuses the version in use. Never adopted
+   * until the database accepts it.
+   */
+  get readAhead(): ActiveCredentials | undefined {
+    return this.#readAhead;
   }
 
   get lastCheck(): { at: number; error?: string } | undefined {
@@ -119,19 +129,40 @@ export class CredentialStore extends EventEmitter<StoreEvents> {
         return 'error';
       }
       this.#recordSuccess();
-      const current = stages.AWSCURRENT;
-      const active = this.active;
-      if (!current) return 'unchanged';
-      if (current === active.versionId) {
-        // A single-user rotation we were already running on has finished.
-        if (active.stage !== AWSCURRENT) this.#active = { ...active, stage: AWSCURRENT };
-        return 'unchanged';
-      }
-      // Mid single-user rotation we run on AWSPENDING because the old password no longer works.
-      if (active.stage === AWSPENDING && stages.AWSPENDING === active.versionId) return 'unchanged';
-      if (this.#rejected.has(current)) return 'rejected';
-      return this.#adoptStage(AWSCURRENT, 'refresh-cycle');
+      const outcome = await this.#followCurrent(stages);
+      await this.#readAheadPending(stages);
+      return outcome;
     });
+  }
+
+  async #followCurrent(stages: StageMap): Promise<CheckOutcome> {
+    const current = stages.AWSCURRENT;
+    const active = this.active;
+    if (!current) return 'unchanged';
+    if (current === active.versionId) {
+      // A single-user rotation we were already running on has finished.
+      if (active.stage !== AWSCURRENT) this.#active = { ...active, stage: AWSCURRENT };
+      return 'unchanged';
+    }
+    // Mid single-user rotation we run on AWSPENDING because the old password no longer works.
+    if (active.stage === AWSPENDING && stages.AWSPENDING === active.versionId) return 'unchanged';
+    if (this.#rejected.has(current)) return 'rejected';
+    return this.#adoptStage(AWSCURRENT, 'refresh-cycle');
+  }
+
+  /**
+   * A rotation is under way (a version holds AWSPENDING): read that version once, now, so that the
+   * single-user window (the database already on the new password, AWSCURRENT still the old one)
+   * costs the pool one extra connect instead of Secrets Manager calls and a backoff.
+   */
+  async #readAheadPending(stages: StageMap): Promise<void> {
+    const pending = stages.AWSPENDING;
+    if (pending === undefined || pending === stages.AWSCURRENT || pending === this.active.versionId) {
+      this.#readAhead = undefined;
+      return;
+    }
+    if (this.#readAhead?.versionId === pending || this.#rejected.has(pending)) return;
+    this.#readAhead = await this.candidate(AWSPENDING);
   }
 
   /**

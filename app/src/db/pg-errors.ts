@@ -42,6 +42,29 @@ export function isConnectionLost(err: unknown): boolean {
   return err instanceof Error && (/^Connection terminated/.test(err.message) || wasNeverSent(err));
 }
 
+/**
+ * The server has no room for another connection: 53300 too_many_connections (max_connections or a
+ * role's CONNECTION LIMIT) or 53400 configuration_limit_exceeded. A capacity condition, not a fault:
+ * work waits for a connection the pool already has.
+ */
+export function isCapacityRefusal(err: unknown): boolean {
+  const code = codeOf(err);
+  return code === '53300' || code === '53400';
+}
+
+/** SQLSTATE class 53, insufficient resources (disk full, out of memory, too many connections). */
+export function isInsufficientResources(err: unknown): boolean {
+  return codeOf(err)?.startsWith('53') ?? false;
+}
+
+/**
+ * pg's own text when a statement got no answer within `query_timeout`: the server is silent. The
+ * statement may have reached it, and the connection is unusable (the answer may still arrive).
+ */
+export function isQueryTimeout(err: unknown): boolean {
+  return err instanceof Error && codeOf(err) === undefined && err.message === 'Query read timeout';
+}
+
 /** pg-pool's own text when no connection could be had within connectionTimeoutMillis. */
 export function isPoolTimeout(err: unknown): boolean {
   return err instanceof Error && /timeout exceeded when trying to connect/i.test(err.message);

@@ -18,7 +18,16 @@ import {
   type Queryable,
   type TransactionOptions,
 } from './database.js';
-import { isAuthFailure, isConnectionLost, isPoolTimeout, wasNeverSent } from './pg-errors.js';
+import { CapacityCeiling } from './capacity-ceiling.js';
+import {
+  isAuthFailure,
+  isCapacityRefusal,
+  isConnectionLost,
+  isInsufficientResources,
+  isPoolTimeout,
+  isQueryTimeout,
+  wasNeverSent,
+} from './pg-errors.js';
 
 export interface RotatingPoolOptions {
   store: CredentialStore;
@@ -45,11 +54,18 @@ interface Generation {
   username: string;
   /** The newest password known for this pool's user; new connections read it. */
   password: string;
+  ceiling: CapacityCeiling;
 }
 
 const AUTH_RETRY_BACKOFF = { baseMs: 100, maxMs: 2000 };
 /** Recoveries (up to three Secrets Manager calls each) for one rejected version are this far apart at least. */
 const RECOVERY_MIN_INTERVAL_MS = 1000;
+/** Waiting for room on a server that refused a connection for capacity, while the pool holds none. */
+const CAPACITY_BACKOFF = { baseMs: 50, maxMs: 500 };
+/** A pool's learned ceiling gives one connection back per this long without a capacity refusal. */
+const CAPACITY_RELAX_MS = 5000;
+/** How often checkouts are looked at for one held suspiciously long (a silent server). */
+const STALL_SCAN_MS = 250;
 
 const identityOf = (c: DbCredentials) => `${c.username}@${c.host}:${c.port}/${c.dbname}`;
 
@@ -71,6 +87,8 @@ export interface PoolEvents {
    * rejected credentials. The health cycle re-probes at once, so readiness follows a database outage.
    */
   unavailable: [{ code: string }];
+  /** A checkout has been held longer than the probe timeout: the server may have gone silent. */
+  stalled: [{ heldMs: number }];
 }
 
 export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
@@ -82,6 +100,10 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   #swapChain: Promise<void> = Promise.resolve();
   #closed = false;
   #lastRecovery: { versionId: string; at: number } | undefined;
+  /** When each checked-out client was handed out; looked at for a silent server. */
+  readonly #checkedOutAt = new Map<pg.PoolClient, number>();
+  readonly #stallScan: NodeJS.Timeout;
+  #lastStallNotice = 0;
 
   constructor(options: RotatingPoolOptions) {
     super();
@@ -89,6 +111,10 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
     this.#active = this.#createGeneration(options.store.active.credentials);
     options.store.on('change', () => void this.ensureCurrent());
     options.metrics.setPoolStats(() => this.stats());
+    this.#stallScan = setInterval(() => {
+      this.#noticeStall();
+    }, STALL_SCAN_MS);
+    this.#stallScan.unref();
   }
 
   get username(): string {
@@ -96,8 +122,14 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   }
 
   stats(): PoolStats {
-    const { pool, generation } = this.#active;
-    return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, generation };
+    const { pool, generation, ceiling } = this.#active;
+    return {
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      generation,
+      ceiling: ceiling.current,
+    };
   }
 
   /**
@@ -116,7 +148,11 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       try {
         return await work(checkout.client);
       } catch (err) {
-        if (!isConnectionLost(err)) throw err;
+        if (isQueryTimeout(err)) {
+          lost = true; // a late answer may still arrive on it: never reuse it
+          throw this.#unavailable('the database did not answer in time', err);
+        }
+        if (!isConnectionLost(err)) throw asUnavailableIfOutOfResources(err);
         lost = true;
         if (attempt >= this.#maxWorkAttempts) throw this.#unavailable('database connection lost', err);
         this.#opts.metrics.connectionRetries.inc({ kind: 'read' });
@@ -139,6 +175,18 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
         await client.query('COMMIT');
         return result;
       } catch (err) {
+        if (isQueryTimeout(err)) {
+          // The server is silent. Closing the connection rolls back whatever was not committed; an
+          // unanswered COMMIT may have taken effect.
+          lost = true;
+          if (commitSent) {
+            this.emit('unavailable', { code: errorName(err) });
+            throw new CommitOutcomeUnknownError('no answer to COMMIT within the query timeout', {
+              cause: err,
+            });
+          }
+          throw this.#unavailable('the database did not answer in time', err);
+        }
         if (isConnectionLost(err)) {
           lost = true;
           // Before COMMIT the server rolls the transaction back: nothing was written, so it is safe to
@@ -154,7 +202,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
         await client.query('ROLLBACK').catch(() => {
           lost = true;
         });
-        throw err;
+        throw asUnavailableIfOutOfResources(err);
       } finally {
         checkout.release(lost);
       }
@@ -188,6 +236,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   async end(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#stallScan);
     await this.#swapChain;
     this.#drain(this.#active);
     await Promise.all(this.#draining);
@@ -200,24 +249,53 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       this.#opts.logger.warn({ code: errorName(err) }, 'checked-out connection lost');
     };
     client.on('error', onError);
+    this.#checkedOutAt.set(client, Date.now());
     return {
       client,
       release: (broken) => {
+        this.#checkedOutAt.delete(client);
         client.off('error', onError);
         client.release(broken);
       },
     };
   }
 
+  /**
+   * Work normally holds a connection for milliseconds. One held past the probe timeout asks the
+   * health cycle for a probe, so readiness follows a server that stopped answering within about two
+   * probe timeouts instead of waiting for the query timeout.
+   */
+  #noticeStall(): void {
+    const now = Date.now();
+    const every = this.#opts.db.probeTimeoutMs;
+    if (now - this.#lastStallNotice < every) return; // at most one probe request per probe timeout
+    let oldest = now;
+    for (const since of this.#checkedOutAt.values()) oldest = Math.min(oldest, since);
+    const heldMs = now - oldest;
+    if (heldMs < every) return;
+    this.#lastStallNotice = now;
+    this.emit('stalled', { heldMs });
+  }
+
   async #acquire(): Promise<pg.PoolClient> {
     const { store, metrics, logger, db } = this.#opts;
-    const giveUpAt = Date.now() + db.authRetrySeconds * 1000;
+    const startedAt = Date.now();
+    const giveUpAt = startedAt + db.authRetrySeconds * 1000;
+    const capacityGiveUpAt = startedAt + db.connectTimeoutMs;
+    let capacityRefusals = 0;
     for (let attempt = 0; ; attempt++) {
       if (this.#closed) throw new DatabaseUnavailableError('database pool is closed');
+      // While the version in use is being recovered from a refusal, a new connection with its
+      // password would be refused too: wait for the recovery and connect with what it found.
+      const recovering = this.#flights.pending(authFlightKey(store.active.versionId));
+      if (recovering) await recovering.catch(() => undefined);
       const generation = this.#active;
       const versionId = store.active.versionId;
+      generation.ceiling.relax(Date.now());
       try {
-        return await generation.pool.connect();
+        return capacityRefusals === 0
+          ? await generation.pool.connect()
+          : await connectWithin(generation.pool, capacityGiveUpAt - Date.now());
       } catch (err) {
         if (isAuthFailure(err)) {
           metrics.authFailureRetries.inc();
@@ -225,15 +303,43 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
             { code: (err as { code?: string }).code, username: generation.username, versionId, attempt },
             'database rejected the credentials; refreshing',
           );
-          await this.#recoverFromAuthFailure(versionId);
+          const triedCandidate = await this.#recoverFromAuthFailure(versionId);
           if (Date.now() >= giveUpAt) {
             throw new DatabaseUnavailableError('database credentials rejected and no usable version found', {
               cause: err,
             });
           }
           const moved = this.#active !== generation || store.active.versionId !== versionId;
-          if (!moved) await sleep(backoffDelay(attempt, AUTH_RETRY_BACKOFF, this.#opts.random));
+          // Back off only when nothing is left to try: no newer version, no candidate untried.
+          if (!moved && !triedCandidate)
+            await sleep(backoffDelay(attempt, AUTH_RETRY_BACKOFF, this.#opts.random));
           continue;
+        }
+        if (isCapacityRefusal(err)) {
+          capacityRefusals++;
+          metrics.connectionRefusals.inc({ reason: 'capacity' });
+          const before = generation.ceiling.current;
+          const ceiling = generation.ceiling.refused(Date.now());
+          if (ceiling < before)
+            logger.warn(
+              { code: (err as { code?: string }).code, username: generation.username, ceiling },
+              'database refused a connection for capacity; waiting for the pool’s own connections',
+            );
+          if (Date.now() >= capacityGiveUpAt) {
+            throw new DatabaseUnavailableError('database connection limit reached', { cause: err });
+          }
+          // Nothing of ours to wait for: the server must free a slot first.
+          if (generation.pool.totalCount === 0)
+            await sleep(
+              Math.min(
+                backoffDelay(capacityRefusals - 1, CAPACITY_BACKOFF, this.#opts.random),
+                Math.max(0, capacityGiveUpAt - Date.now()),
+              ),
+            );
+          continue;
+        }
+        if (err instanceof CapacityWaitExpired) {
+          throw new DatabaseUnavailableError('database connection limit reached', { cause: err });
         }
         if (isPoolTimeout(err) || isConnectionLost(err)) {
           throw this.#unavailable('no database connection available', err);
@@ -248,28 +354,47 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
     return new DatabaseUnavailableError(message, { cause });
   }
 
-  /** One recovery for every caller that hit the same rejected version. */
-  #recoverFromAuthFailure(failedVersionId: string): Promise<void> {
-    return this.#flights.run(`auth:${failedVersionId}`, async () => {
+  /**
+   * One recovery for every caller that hit the same rejected version. True when it tried a candidate
+   * version against the database (so retrying at once, without a backoff, is worthwhile).
+   */
+  #recoverFromAuthFailure(failedVersionId: string): Promise<boolean> {
+    return this.#flights.run(authFlightKey(failedVersionId), async () => {
       // While nothing works, retries keep failing: ask Secrets Manager at most once per interval.
       const last = this.#lastRecovery;
-      if (last?.versionId === failedVersionId && Date.now() - last.at < RECOVERY_MIN_INTERVAL_MS) return;
+      if (last?.versionId === failedVersionId && Date.now() - last.at < RECOVERY_MIN_INTERVAL_MS)
+        return false;
       this.#lastRecovery = { versionId: failedVersionId, at: Date.now() };
       const { store } = this.#opts;
+      // A rotation the health cycle saw under way: its AWSPENDING version is already read, so a
+      // single-user window costs one extra connect here, no Secrets Manager call and no backoff.
+      const held = store.readAhead;
+      if (held && held.versionId !== failedVersionId && (await this.#adoptIfItLogsIn(held))) return true;
       const outcome = await store.refreshAfterAuthFailure(failedVersionId);
-      if (outcome === 'changed') return this.ensureCurrent();
-      if (outcome !== 'unchanged') return; // Secrets Manager unreachable: retry later on cached values
+      if (outcome === 'changed') {
+        await this.ensureCurrent();
+        return true;
+      }
+      if (outcome !== 'unchanged') return held !== undefined; // Secrets Manager unreachable: cached values only
       // AWSCURRENT is what failed. A single-user rotation between setSecret and finishSecret has
       // already given the database the AWSPENDING password; a rolled-back one may leave AWSPREVIOUS.
+      let tried = held !== undefined;
       for (const stage of [AWSPENDING, AWSPREVIOUS] as const) {
         const candidate = await store.candidate(stage);
-        if (!candidate || candidate.versionId === failedVersionId) continue;
-        if (await this.#canLogIn(candidate)) {
-          store.adopt(candidate, `auth-fallback-${stage}`);
-          return this.ensureCurrent();
-        }
+        if (!candidate || candidate.versionId === failedVersionId || candidate.versionId === held?.versionId)
+          continue;
+        tried = true;
+        if (await this.#adoptIfItLogsIn(candidate)) return true;
       }
+      return tried;
     });
+  }
+
+  async #adoptIfItLogsIn(candidate: ActiveCredentials): Promise<boolean> {
+    if (!(await this.#canLogIn(candidate))) return false;
+    this.#opts.store.adopt(candidate, `auth-fallback-${candidate.stage}`);
+    await this.ensureCurrent();
+    return true;
   }
 
   async #canLogIn(candidate: ActiveCredentials): Promise<boolean> {
@@ -310,7 +435,12 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
     this.#drain(old);
   }
 
-  /** Open and verify `count` connections on the new pool before it takes traffic. -1 if it cannot. */
+  /**
+   * Open and verify `count` connections on the new pool before it takes traffic; how many it could.
+   * Capacity refusals (the server or the role is at its connection limit) leave it warmed to what
+   * the server allows: the swap goes ahead and the old pool's connections come back to the server as
+   * it drains. -1 when the new credentials cannot be used at all (the old pool keeps serving).
+   */
   async #warm(next: Generation, count: number): Promise<number> {
     const attempts = await Promise.allSettled(
       Array.from({ length: count }, async () => {
@@ -322,10 +452,23 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
         }
       }),
     );
-    const failure = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected');
-    if (!failure) return count;
+    const warmed = attempts.filter((a) => a.status === 'fulfilled').length;
+    const failures = attempts
+      .filter((a): a is PromiseRejectedResult => a.status === 'rejected')
+      .map((a) => a.reason as unknown);
+    if (failures.length === 0) return warmed;
+    if (failures.every(isCapacityRefusal)) {
+      const ceiling = next.ceiling.refused(Date.now());
+      this.#opts.metrics.connectionRefusals.inc({ reason: 'capacity' }, failures.length);
+      this.#opts.logger.warn(
+        { username: next.username, warmed, wanted: count, ceiling },
+        'database connection limit reached while warming; swapping with what the server allows',
+      );
+      return warmed;
+    }
+    if (warmed > 0) return warmed;
     this.#opts.logger.error(
-      { username: next.username, code: errorName(failure.reason) },
+      { username: next.username, code: errorName(failures[0]) },
       'new pool could not be warmed; keeping the current pool',
     );
     return -1;
@@ -365,6 +508,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       identity: identityOf(credentials),
       username: credentials.username,
       password: credentials.password,
+      ceiling: undefined as unknown as CapacityCeiling,
     };
     generation.pool = new pg.Pool({
       ...this.#clientConfig(credentials, () => this.#passwordFor(generation)),
@@ -372,6 +516,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       maxLifetimeSeconds: this.#opts.db.maxLifetimeSeconds,
       idleTimeoutMillis: 30_000,
     });
+    generation.ceiling = new CapacityCeiling(generation.pool, this.#opts.db.poolMax, CAPACITY_RELAX_MS);
     generation.pool.on('error', (err) => {
       this.#opts.logger.warn(
         { code: errorName(err), generation: generation.generation },
@@ -397,8 +542,58 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       password,
       ssl: this.#opts.ssl,
       connectionTimeoutMillis: this.#opts.db.connectTimeoutMs,
+      // A server that stops answering costs a statement at most this; the connection is then discarded.
+      query_timeout: this.#opts.db.queryTimeoutMs,
+      // A peer that vanished (failover, network cut) is noticed on idle connections too.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       application_name: this.#opts.applicationName ?? 'orders-api',
       options: `-c search_path=${this.#opts.db.schema}`,
     };
   }
+}
+
+const authFlightKey = (versionId: string) => `auth:${versionId}`;
+
+/** The capacity wait ran out while queued for one of the pool's own connections. */
+class CapacityWaitExpired extends Error {
+  override readonly name = 'CapacityWaitExpired';
+}
+
+/**
+ * pool.connect() bounded by `ms` (pg-pool's own timeout is per pool, not per call). A connection
+ * that arrives after the bound goes straight back to the pool.
+ */
+async function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> {
+  const connecting = pool.connect();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => {
+        reject(new CapacityWaitExpired(`no pooled connection came free within ${Math.round(ms)} ms`));
+      },
+      Math.max(0, ms),
+    );
+  });
+  try {
+    return await Promise.race([connecting, expired]);
+  } catch (err) {
+    if (err instanceof CapacityWaitExpired)
+      connecting.then(
+        (client) => {
+          client.release();
+        },
+        () => undefined,
+      );
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** SQLSTATE class 53 from a statement (disk full, out of memory): the database cannot serve now, a 503. */
+function asUnavailableIfOutOfResources(err: unknown): unknown {
+  return isInsufficientResources(err)
+    ? new DatabaseUnavailableError('the database is out of resources', { cause: err })
+    : err;
 }

@@ -43,9 +43,11 @@ export class HealthCycle implements ReadinessSource {
 
   constructor(options: HealthCycleOptions) {
     this.#opts = options;
-    options.pool.on('unavailable', () => {
+    const probeIfReachable = () => {
       if (this.#database.reachable) void this.#probe();
-    });
+    };
+    options.pool.on('unavailable', probeIfReachable);
+    options.pool.on('stalled', probeIfReachable);
   }
 
   /** Runs one cycle now, then keeps running until stop(). */

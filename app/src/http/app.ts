@@ -21,6 +21,7 @@ import products from './routes/api/products.js';
 import { validatorCompiler } from './validation.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
+export const DEFAULT_IDEMPOTENCY_RETENTION_HOURS = 24;
 
 export interface AppDependencies {
   db: Database;
@@ -36,6 +37,8 @@ export interface AppDependencies {
    * behind an ALB, so `request.ip` is the client, not the load balancer node). Default: `false`.
    */
   trustProxy?: boolean | number;
+  /** Hours an order's Idempotency-Key is remembered. Default 24. */
+  idempotencyRetentionHours?: number;
 }
 
 /**
@@ -90,7 +93,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(
     async (api) => {
       await api.register(products);
-      await api.register(orders);
+      await api.register(orders, {
+        idempotencyRetentionHours: deps.idempotencyRetentionHours ?? DEFAULT_IDEMPOTENCY_RETENTION_HOURS,
+      });
     },
     { prefix: '/api' },
   );

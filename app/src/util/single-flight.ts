@@ -12,4 +12,9 @@ export class SingleFlight {
     this.#inFlight.set(key, started);
     return started;
   }
+
+  /** The execution under way for `key`, if any (to wait for it without starting one). */
+  pending(key: string): Promise<unknown> | undefined {
+    return this.#inFlight.get(key);
+  }
 }

@@ -54,5 +54,5 @@ await serveDatabase({
   metrics,
   // The wrapper keeps the secret to itself: which user or version it uses is not observable here.
   credentials: () => untrackedCredentials(null),
-  poolStats: () => ({ total: 0, idle: 0, waiting: 0, generation: 1 }),
+  poolStats: () => ({ total: 0, idle: 0, waiting: 0, generation: 1, ceiling: 0 }),
 });

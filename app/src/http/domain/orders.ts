@@ -61,14 +61,21 @@ export function requestHash(lines: readonly OrderLineInput[], note?: string): st
  */
 export async function createOrder(
   q: Queryable,
-  input: { lines: readonly OrderLineInput[]; note?: string | undefined; idempotencyKey?: string | undefined },
+  input: {
+    lines: readonly OrderLineInput[];
+    note?: string | undefined;
+    idempotencyKey?: string | undefined;
+    /** A key older than this is forgotten: its reuse creates a new order. */
+    keyRetentionHours: number;
+  },
 ): Promise<CreateOrderResult> {
-  const { lines, note, idempotencyKey } = input;
+  const { lines, note, idempotencyKey, keyRetentionHours } = input;
   const hash = idempotencyKey === undefined ? null : requestHash(lines, note);
 
   if (idempotencyKey !== undefined) {
-    const previous = await findByIdempotencyKey(q, idempotencyKey);
-    if (previous) return await replayOrReject(q, previous, hash);
+    const previous = await findByIdempotencyKey(q, idempotencyKey, keyRetentionHours);
+    if (previous?.expired) await forgetKey(q, previous.id, idempotencyKey);
+    else if (previous) return await replayOrReject(q, previous, hash);
   }
 
   // Prices as of this transaction; KEY SHARE keeps these products from being deleted before COMMIT
@@ -95,7 +102,10 @@ export async function createOrder(
   const orderRow = inserted.rows[0];
   if (!orderRow) {
     // Another transaction committed an order with this key while we were working.
-    const winner = idempotencyKey === undefined ? undefined : await findByIdempotencyKey(q, idempotencyKey);
+    const winner =
+      idempotencyKey === undefined
+        ? undefined
+        : await findByIdempotencyKey(q, idempotencyKey, keyRetentionHours);
     if (!winner)
       throw new Error('An order insert conflicted on its idempotency key, but no such order exists');
     return await replayOrReject(q, winner, hash);
@@ -151,15 +161,52 @@ export async function findOrder(q: Queryable, id: number): Promise<Order | undef
 interface KeyedOrder {
   id: number;
   requestHash: string;
+  /** Older than the retention: the key no longer binds, whether or not the sweep has cleared it yet. */
+  expired: boolean;
 }
 
-async function findByIdempotencyKey(q: Queryable, key: string): Promise<KeyedOrder | undefined> {
-  const { rows } = await q.query<{ id: string; request_hash: string }>(
-    'SELECT id, request_hash FROM orders WHERE idempotency_key = $1',
-    [key],
+async function findByIdempotencyKey(
+  q: Queryable,
+  key: string,
+  retentionHours: number,
+): Promise<KeyedOrder | undefined> {
+  const { rows } = await q.query<{ id: string; request_hash: string; expired: boolean }>(
+    `SELECT id, request_hash, created_at < now() - make_interval(hours => $2) AS expired
+       FROM orders WHERE idempotency_key = $1`,
+    [key, retentionHours],
   );
   const row = rows[0];
-  return row ? { id: Number(row.id), requestHash: row.request_hash } : undefined;
+  return row ? { id: Number(row.id), requestHash: row.request_hash, expired: row.expired } : undefined;
+}
+
+/**
+ * Clears an expired key from its order so the key can be used again. A concurrent request with the
+ * same key waits on the row lock, then matches nothing, and meets this one at the unique constraint.
+ */
+async function forgetKey(q: Queryable, orderId: number, key: string): Promise<void> {
+  await q.query(
+    'UPDATE orders SET idempotency_key = NULL, request_hash = NULL WHERE id = $1 AND idempotency_key = $2',
+    [orderId, key],
+  );
+}
+
+/**
+ * Clears the Idempotency-Keys of orders older than the retention, oldest first, at most `batch`
+ * (rows another transaction holds are skipped, not waited for). How many were cleared.
+ */
+export async function forgetExpiredKeys(
+  q: Queryable,
+  retentionHours: number,
+  batch: number,
+): Promise<number> {
+  const { rowCount } = await q.query(
+    `UPDATE orders SET idempotency_key = NULL, request_hash = NULL
+      WHERE id IN (SELECT id FROM orders
+                    WHERE idempotency_key IS NOT NULL AND created_at < now() - make_interval(hours => $1)
+                    ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+    [retentionHours, batch],
+  );
+  return rowCount ?? 0;
 }
 
 async function replayOrReject(

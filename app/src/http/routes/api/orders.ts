@@ -53,10 +53,17 @@ const OrderParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number
  * - first use: the order is created, `201 Created`;
  * - the same key with the same body again (a retry, or a duplicate sent concurrently): nothing is
  *   created, the response is the original order, again `201`, plus `Idempotent-Replayed: true`;
- * - the same key with a different body: `422 IDEMPOTENCY_KEY_REUSED`, nothing is created.
+ * - the same key with a different body: `422 IDEMPOTENCY_KEY_REUSED`, nothing is created;
+ * - a key older than `idempotencyRetentionHours` (IDEMPOTENCY_RETENTION_HOURS, default 24) is
+ *   forgotten: reusing it creates a new order, as a first use does.
  * Without the header every request creates an order.
  */
-const orders: FastifyPluginCallbackTypebox = (fastify, _options, done) => {
+export interface OrdersOptions {
+  /** Hours an Idempotency-Key binds; after that a request reusing it creates a new order. */
+  idempotencyRetentionHours: number;
+}
+
+const orders: FastifyPluginCallbackTypebox<OrdersOptions> = (fastify, options, done) => {
   fastify.post(
     '/orders',
     { schema: { body: CreateOrderBody, headers: CreateOrderHeaders, response: { 201: OrderSchema } } },
@@ -68,9 +75,18 @@ const orders: FastifyPluginCallbackTypebox = (fastify, _options, done) => {
         throw validationFailed([{ location: 'body', path: '/note', message: noteProblem }]);
       }
       // With a key, creating the order again after an ambiguous COMMIT finds the first one: the pool may redo it.
-      const result = await fastify.db.transaction((q) => createOrder(q, { lines, note, idempotencyKey }), {
-        idempotent: idempotencyKey !== undefined,
-      });
+      const result = await fastify.db.transaction(
+        (q) =>
+          createOrder(q, {
+            lines,
+            note,
+            idempotencyKey,
+            keyRetentionHours: options.idempotencyRetentionHours,
+          }),
+        {
+          idempotent: idempotencyKey !== undefined,
+        },
+      );
 
       switch (result.kind) {
         case 'created':

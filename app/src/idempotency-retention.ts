@@ -1,0 +1,72 @@
+import type { Logger } from 'pino';
+import { errorName } from './credentials/secret-source.js';
+import type { Database } from './db/database.js';
+import { forgetExpiredKeys } from './http/domain/orders.js';
+import { jittered } from './util/backoff.js';
+
+export interface IdempotencyRetentionOptions {
+  db: Database;
+  retentionHours: number;
+  logger: Logger;
+  /** Between sweeps (±20 % jitter, so a fleet's tasks do not sweep together). Default one hour. */
+  intervalMs?: number;
+  /** Keys cleared per statement: short transactions, short row locks. Default 500. */
+  batch?: number;
+  /** Statements per sweep at most; the rest waits for the next sweep. Default 20. */
+  maxBatches?: number;
+}
+
+/**
+ * Keeps orders' Idempotency-Keys from growing forever: every interval, keys older than the
+ * retention are cleared in small batches (the orders stay). Requests do not depend on it: an
+ * expired key is treated as unknown even before the sweep reaches it.
+ */
+export class IdempotencyRetention {
+  readonly #opts: Required<IdempotencyRetentionOptions>;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(options: IdempotencyRetentionOptions) {
+    this.#opts = { intervalMs: 3_600_000, batch: 500, maxBatches: 20, ...options };
+  }
+
+  /** The first sweep comes one (jittered) interval after start: restarts do not add sweeps. */
+  start(): void {
+    this.#schedule();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  /** One sweep; how many keys it cleared. Never throws (a database outage waits for the next one). */
+  async sweep(): Promise<number> {
+    const { db, retentionHours, batch, maxBatches, logger } = this.#opts;
+    let cleared = 0;
+    try {
+      for (let i = 0; i < maxBatches && !this.#stopped; i++) {
+        const n = await db.transaction((q) => forgetExpiredKeys(q, retentionHours, batch));
+        cleared += n;
+        if (n < batch) break;
+      }
+      if (cleared > 0) logger.info({ cleared, retentionHours }, 'expired Idempotency-Keys cleared');
+    } catch (err) {
+      logger.warn({ code: errorName(err), cleared }, 'Idempotency-Key sweep failed; retrying next interval');
+    }
+    return cleared;
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(
+      () => {
+        void this.sweep().finally(() => {
+          this.#schedule();
+        });
+      },
+      jittered(this.#opts.intervalMs, 0.2),
+    );
+    this.#timer.unref();
+  }
+}
