@@ -1,14 +1,14 @@
 /**
  * The one place where tests choose their PostgreSQL.
  *
- * - A Docker engine answers (`docker info` exits 0): a `postgres:18-alpine` container through
- *   @testcontainers/postgresql, with SCRAM-SHA-256 for local and host connections.
+ * - A Docker-compatible engine answers (Docker, or podman's API service at DOCKER_HOST; see
+ *   ./container-engine.ts): a `postgres:18-alpine` container through @testcontainers/postgresql,
+ *   with SCRAM-SHA-256 for local and host connections.
  * - Otherwise: embedded PostgreSQL (local/postgres/embedded-postgres.ts), SCRAM as well.
  * - `TEST_POSTGRES=embedded|docker` forces the choice.
  *
  * Either way the server only accepts passwords, so a rotated password really locks the old one out.
  */
-import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import {
   type RunningEmbeddedPostgres,
   type RunningPostgres,
 } from '../../local/postgres/embedded-postgres.js';
+import { containerEngineAnswers } from './container-engine.js';
 
 export type { RunningPostgres } from '../../local/postgres/embedded-postgres.js';
 
@@ -32,24 +33,13 @@ export type TestPostgresOptions = Pick<
 
 export const POSTGRES_IMAGE = 'postgres:18-alpine';
 
-let dockerAnswers: Promise<boolean> | undefined;
-
-function dockerEngineAnswers(): Promise<boolean> {
-  dockerAnswers ??= new Promise((resolve) => {
-    execFile('docker', ['info'], { timeout: 15_000 }, (error) => {
-      resolve(error === null);
-    });
-  });
-  return dockerAnswers;
-}
-
 export async function testPostgresKind(): Promise<TestPostgresKind> {
   const forced = process.env.TEST_POSTGRES;
   if (forced === 'embedded' || forced === 'docker') return forced;
   if (forced !== undefined && forced !== '') {
     throw new Error(`TEST_POSTGRES must be "embedded" or "docker", got "${forced}"`);
   }
-  return (await dockerEngineAnswers()) ? 'docker' : 'embedded';
+  return (await containerEngineAnswers()) ? 'docker' : 'embedded';
 }
 
 export async function startTestPostgres(options: TestPostgresOptions = {}): Promise<RunningPostgres> {

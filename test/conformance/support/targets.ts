@@ -3,9 +3,12 @@
  * - endpoint: local/secrets-manager, in-process;
  * - moto: `moto_server` on a free loopback port (mandatory when REQUIRE_MOTO=1, else skipped when
  *   `moto_server` is not on PATH);
- * - localstack: LocalStack in a container, only where a Docker engine answers.
+ * - localstack: LocalStack in a container through @testcontainers/localstack, where a
+ *   Docker-compatible engine answers (Docker, or podman's API service at DOCKER_HOST); mandatory
+ *   when REQUIRE_CONTAINERS=1. SECRETS_MANAGER_IMAGE names another emulator image that answers
+ *   LocalStack's readiness line (as in docker-compose.yml).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
@@ -13,6 +16,7 @@ import {
   startSecretsManagerEndpoint,
   type SecretsManagerEndpoint,
 } from '../../../local/secrets-manager/index.js';
+import { containerSkipReason } from '../../helpers/container-engine.js';
 
 export type TargetName = 'endpoint' | 'moto' | 'localstack';
 
@@ -156,19 +160,13 @@ const motoTarget: ConformanceTarget = {
   start: startMotoServer,
 };
 
-function dockerEngineAnswers(): boolean {
-  if (!findOnPath('docker')) return false;
-  const result = spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 15_000 });
-  return result.status === 0;
-}
-
 const localstackTarget: ConformanceTarget = {
   name: 'localstack',
-  skipReason: dockerEngineAnswers() ? undefined : 'no Docker engine answers `docker info`',
+  skipReason: await containerSkipReason(),
   async start() {
     // Loaded only here: testcontainers is heavy and wants a Docker engine.
     const { LocalstackContainer } = await import('@testcontainers/localstack');
-    const container = await new LocalstackContainer(LOCALSTACK_IMAGE)
+    const container = await new LocalstackContainer(process.env.SECRETS_MANAGER_IMAGE || LOCALSTACK_IMAGE)
       .withEnvironment({ SERVICES: 'secretsmanager' })
       .start();
     return {
