@@ -57,7 +57,7 @@ export function startRestartablePostgres(
   return startEmbeddedPostgres(options);
 }
 
-async function startContainerPostgres(options: TestPostgresOptions): Promise<RunningPostgres> {
+export async function startContainerPostgres(options: TestPostgresOptions = {}): Promise<RunningPostgres> {
   // Loaded only here, so runs without Docker never load testcontainers.
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
   const superuser = options.superuser ?? 'postgres';

