@@ -83,8 +83,10 @@ describe.skipIf(skipReason !== undefined)(
     });
 
     it("streams the server's log to the helper's log file", async () => {
+      const logFile = server.logFile;
+      expect(logFile).toBeDefined();
       await expect
-        .poll(async () => readFile(server.logFile, 'utf8'), { timeout: 10_000 })
+        .poll(async () => readFile(logFile ?? '', 'utf8'), { timeout: 10_000 })
         .toContain('database system is ready to accept connections');
     });
   },

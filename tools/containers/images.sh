@@ -81,6 +81,7 @@ build() {
   local started=$SECONDS
   podman build --quiet --format docker --network host --label "$label=$recipe" \
     --build-arg "BASE=$base_image" "${args[@]}" -t "$image" -f "$file" "$context" >/dev/null
+  rm -rf "$context"
   log "built $image in $((SECONDS - started)) s"
 }
 

@@ -1,0 +1,284 @@
+/**
+ * docker-compose.yml for real, unchanged: `docker-compose up` builds the Dockerfile's `runtime` and
+ * `tools` stages and starts PostgreSQL, the Secrets Manager emulator, the bootstrap, two app
+ * containers and the rotator (every 15 s). The project's own open-model load generator then drives
+ * both published ports at 50 requests/s for 75 s while the rotator rotates at least 3 times: no
+ * failed or dropped request, every acknowledged write in the database. Then `SIGTERM` to app-1
+ * under load (`docker-compose stop app-1`): it exits 0, and nothing fails on app-2. `down` leaves
+ * no container, network or volume of the project behind.
+ *
+ * Once per rotation strategy, each in its own compose project. Needs a Docker-compatible engine
+ * (Docker, or podman's API service: tools/containers/engine.sh) and docker-compose; mandatory with
+ * REQUIRE_CONTAINERS=1. The run's figures go to test-output/compose-run-<strategy>.json.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOpenModel, type OpenModelRun } from '../../load/open-model.js';
+import type { RequestRecord } from '../../load/records.js';
+import { loadScenario, RequestMix } from '../../load/scenario.js';
+import { TargetPool } from '../../load/targets.js';
+import { checkWrites, fetchOrderRows } from '../../load/writes.js';
+import { findOnPath, freePort } from '../conformance/support/targets.js';
+import { containerSkipReason, engineGet } from '../helpers/container-engine.js';
+
+const execFileAsync = promisify(execFile);
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const outputDir = join(repoRoot, 'test-output');
+
+const RATE = 50;
+const LOAD_SECONDS = 75;
+const ROTATION_EVERY_SECONDS = 15;
+const SIGTERM_LOAD_SECONDS = 20;
+/** The compose file's dummy master password for this local stack (docker-compose.yml). */
+const MASTER_PASSWORD = 'local-master-password';
+
+const composeBinary = findOnPath('docker-compose');
+const skipReason =
+  (await containerSkipReason()) ??
+  (composeBinary === undefined && process.env.REQUIRE_CONTAINERS !== '1'
+    ? 'docker-compose is not on PATH'
+    : undefined);
+
+interface ContainerState {
+  Status: string;
+  ExitCode: number;
+  StartedAt: string;
+  Health?: { Status: string; Log?: { Start: string; End: string; ExitCode: number }[] | null };
+}
+interface ContainerInspect {
+  Id: string;
+  State: ContainerState;
+  Config: { User?: string };
+  HostConfig: { ReadonlyRootfs?: boolean };
+}
+
+class ComposeProject {
+  readonly name = `rcompose${randomUUID().slice(0, 8)}`;
+  readonly env: NodeJS.ProcessEnv;
+
+  constructor(vars: Record<string, string>) {
+    this.env = { ...process.env, ...vars };
+  }
+
+  async run(args: string[], timeoutMs = 600_000): Promise<string> {
+    if (composeBinary === undefined) throw new Error('docker-compose is not on PATH');
+    const { stdout } = await execFileAsync(composeBinary, ['-p', this.name, ...args], {
+      cwd: repoRoot,
+      env: this.env,
+      timeout: timeoutMs,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return stdout;
+  }
+
+  async containerId(service: string): Promise<string> {
+    const id = (await this.run(['ps', '-q', service])).trim();
+    if (!id) throw new Error(`no container for ${service}`);
+    return id;
+  }
+
+  async inspect(service: string): Promise<ContainerInspect> {
+    const id = await this.containerId(service);
+    const answer = await engineGet(`/containers/${id}/json`);
+    if (answer.status !== 200) throw new Error(`inspect ${service}: HTTP ${answer.status}`);
+    return answer.body as ContainerInspect;
+  }
+
+  /** What is left of this project on the engine (by compose's project label). */
+  async leftovers(): Promise<{ containers: number; networks: number; volumes: number }> {
+    const filter = encodeURIComponent(JSON.stringify({ label: [`com.docker.compose.project=${this.name}`] }));
+    const count = async (path: string, key?: string): Promise<number> => {
+      const answer = await engineGet(`${path}?all=true&filters=${filter}`);
+      const body = key ? (answer.body as Record<string, unknown[] | null>)[key] : answer.body;
+      return Array.isArray(body) ? body.length : 0;
+    };
+    return {
+      containers: await count('/containers/json'),
+      networks: await count('/networks'),
+      volumes: await count('/volumes', 'Volumes'),
+    };
+  }
+}
+
+async function volumeCount(): Promise<number> {
+  const answer = await engineGet('/volumes');
+  const list = (answer.body as { Volumes?: unknown[] | null }).Volumes;
+  return Array.isArray(list) ? list.length : 0;
+}
+
+/** First `/health/ready` 200 of `url`, polled every 100 ms from now (ms since the epoch). */
+async function firstReady(url: string, deadline: number): Promise<number> {
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+      await response.arrayBuffer();
+      if (response.status === 200) return Date.now();
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url}/health/ready never answered 200`);
+}
+
+function tally(records: readonly RequestRecord[], target?: number) {
+  const mine = target === undefined ? records : records.filter((r) => r.target === target);
+  const reasons: Record<string, number> = {};
+  for (const r of mine)
+    if (r.outcome !== 'ok') reasons[r.reason ?? r.outcome] = (reasons[r.reason ?? r.outcome] ?? 0) + 1;
+  return {
+    sent: mine.filter((r) => r.outcome !== 'dropped').length,
+    ok: mine.filter((r) => r.outcome === 'ok').length,
+    failed: mine.filter((r) => r.outcome === 'failed').length,
+    dropped: mine.filter((r) => r.outcome === 'dropped').length,
+    reasons,
+  };
+}
+
+async function runLoad(targets: TargetPool, seconds: number, keyPrefix: string): Promise<OpenModelRun> {
+  const mix = new RequestMix(loadScenario(), { seed: 13, keyPrefix });
+  const load = startOpenModel({ rate: RATE, durationMs: seconds * 1000, mix, targets });
+  await load.done;
+  return load;
+}
+
+function rotationLines(logs: string): string[] {
+  return logs.split('\n').filter((line) => /rotation \S+: local\/app\/db version /.test(line));
+}
+
+for (const strategy of ['alternating-users', 'single-user'] as const) {
+  describe.skipIf(skipReason !== undefined)(
+    `docker-compose up under load, ${strategy} rotations${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+    () => {
+      let project: ComposeProject;
+      let ports: { app1: number; app2: number; postgres: number };
+      let volumesBefore = 0;
+      const figures: Record<string, unknown> = { strategy };
+
+      beforeAll(async () => {
+        ports = { app1: await freePort(), app2: await freePort(), postgres: await freePort() };
+        project = new ComposeProject({
+          APP_1_PORT: String(ports.app1),
+          APP_2_PORT: String(ports.app2),
+          POSTGRES_PORT: String(ports.postgres),
+          SECRETS_MANAGER_PORT: String(await freePort()),
+          ROTATION_EVERY_SECONDS: String(ROTATION_EVERY_SECONDS),
+          ROTATION_STRATEGY: strategy,
+        });
+        volumesBefore = await volumeCount();
+        const buildStarted = Date.now();
+        await project.run(['build']);
+        figures.buildSeconds = (Date.now() - buildStarted) / 1000;
+      }, 900_000);
+
+      afterAll(async () => {
+        try {
+          await project.run(['down', '--timeout', '30']);
+        } finally {
+          mkdirSync(outputDir, { recursive: true });
+          writeFileSync(
+            join(outputDir, `compose-run-${strategy}.json`),
+            `${JSON.stringify(figures, null, 2)}\n`,
+          );
+        }
+      }, 180_000);
+
+      it('starts both apps healthy from their own HEALTHCHECK, then serves the load through ≥ 3 rotations: 0 failed, 0 dropped, no write lost', async () => {
+        const urls = [`http://127.0.0.1:${ports.app1}`, `http://127.0.0.1:${ports.app2}`];
+        const upStarted = Date.now();
+        const deadline = upStarted + 300_000;
+        const ready = Promise.all(urls.map((url) => firstReady(url, deadline)));
+        // The rotator depends on both apps being healthy: `up -d rotator` returns once they are.
+        await project.run(['up', '-d', 'rotator']);
+        const upDone = Date.now();
+        const readyAt = await ready;
+        const apps = await Promise.all(['app-1', 'app-2'].map((s) => project.inspect(s)));
+        for (const app of apps) expect(app.State.Health?.Status).toBe('healthy');
+        figures.composeUpToBothHealthySeconds = (upDone - upStarted) / 1000;
+        figures.containerStartToReadySeconds = apps.map(
+          (app, i) => ((readyAt[i] ?? 0) - Date.parse(app.State.StartedAt)) / 1000,
+        );
+
+        const targets = new TargetPool({ urls });
+        await targets.start();
+        const load = await runLoad(targets, LOAD_SECONDS, `compose-${strategy}`);
+        targets.stop();
+        const totals = tally(load.records);
+        figures.load = { rate: RATE, seconds: LOAD_SECONDS, ...totals };
+
+        const rotations = rotationLines(await project.run(['logs', '--no-color', 'rotator']));
+        figures.rotations = rotations.length;
+        const rotator = await project.inspect('rotator');
+        expect(rotator.State.Status, 'the rotator is still running (no rotation failed)').toBe('running');
+
+        const client = new pg.Client({
+          host: '127.0.0.1',
+          port: ports.postgres,
+          user: 'postgres',
+          password: MASTER_PASSWORD,
+          database: 'app',
+        });
+        await client.connect();
+        const writes = await fetchOrderRows(client, 'app', load.writes).finally(() => client.end());
+        const check = checkWrites(load.writes, writes);
+        figures.writes = { acknowledged: check.acknowledged, confirmed: check.confirmed, lost: check.lost };
+
+        expect(totals.failed, JSON.stringify(totals.reasons)).toBe(0);
+        expect(totals.dropped).toBe(0);
+        expect(totals.ok).toBe(RATE * LOAD_SECONDS);
+        expect(rotations.length).toBeGreaterThanOrEqual(3);
+        expect(check.acknowledged).toBeGreaterThan(0);
+        expect(check.problems).toEqual([]);
+        expect(check.confirmed).toBe(check.acknowledged);
+      }, 600_000);
+
+      it('app-1 runs as the non-root user on a read-only root filesystem', async () => {
+        const app = await project.inspect('app-1');
+        expect(app.HostConfig.ReadonlyRootfs).toBe(true);
+        const id = (await project.run(['exec', '-T', 'app-1', 'id', '-u'])).trim();
+        expect(id).toBe('1000');
+        const write = await project
+          .run(['exec', '-T', 'app-1', 'sh', '-c', 'echo x > /app/written 2>&1 || echo refused'])
+          .catch((error: unknown) => String(error));
+        expect(write).toMatch(/Read-only file system|refused/);
+      }, 120_000);
+
+      it('SIGTERM to app-1 under load: it exits 0, and nothing fails on app-2', async () => {
+        const targets = new TargetPool({
+          urls: [`http://127.0.0.1:${ports.app1}`, `http://127.0.0.1:${ports.app2}`],
+        });
+        await targets.start();
+        const loadDone = runLoad(targets, SIGTERM_LOAD_SECONDS, `compose-${strategy}-sigterm`);
+        // A third of the way in, as ECS stops a task: SIGTERM, then SIGKILL after stop_grace_period.
+        await new Promise((resolve) => setTimeout(resolve, (SIGTERM_LOAD_SECONDS * 1000) / 3));
+        await project.run(['stop', 'app-1'], 120_000);
+        const load = await loadDone;
+        targets.stop();
+        const app1 = await project.inspect('app-1');
+        figures.sigterm = {
+          exitCode: app1.State.ExitCode,
+          app1: tally(load.records, 0),
+          app2: tally(load.records, 1),
+        };
+        expect(app1.State.Status).toBe('exited');
+        expect(app1.State.ExitCode).toBe(0);
+        const app2 = tally(load.records, 1);
+        expect(app2.failed, JSON.stringify(app2.reasons)).toBe(0);
+        expect(app2.ok).toBeGreaterThan(0);
+        expect(tally(load.records).dropped).toBe(0);
+      }, 300_000);
+
+      it('`docker-compose down` leaves no container, network or volume', async () => {
+        await project.run(['down', '--timeout', '30'], 180_000);
+        expect(await project.leftovers()).toEqual({ containers: 0, networks: 0, volumes: 0 });
+        expect(await volumeCount()).toBe(volumesBefore);
+      }, 240_000);
+    },
+  );
+}
