@@ -64,6 +64,9 @@ const RECOVERY_MIN_INTERVAL_MS = 1000;
 const CAPACITY_BACKOFF = { baseMs: 50, maxMs: 500 };
 /** A pool's learned ceiling gives one connection back per this long without a capacity refusal. */
 const CAPACITY_RELAX_MS = 5000;
+const IDLE_TIMEOUT_MS = 30_000;
+/** While the server is short of connections, idle ones go back to it this soon. */
+const SCARCE_IDLE_TIMEOUT_MS = 1000;
 /** How often checkouts are looked at for one held suspiciously long (a silent server). */
 const STALL_SCAN_MS = 250;
 
@@ -514,9 +517,14 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       ...this.#clientConfig(credentials, () => this.#passwordFor(generation)),
       max: this.#opts.db.poolMax,
       maxLifetimeSeconds: this.#opts.db.maxLifetimeSeconds,
-      idleTimeoutMillis: 30_000,
+      idleTimeoutMillis: IDLE_TIMEOUT_MS,
     });
-    generation.ceiling = new CapacityCeiling(generation.pool, this.#opts.db.poolMax, CAPACITY_RELAX_MS);
+    generation.ceiling = new CapacityCeiling(generation.pool, {
+      configured: this.#opts.db.poolMax,
+      relaxMs: CAPACITY_RELAX_MS,
+      idleMs: IDLE_TIMEOUT_MS,
+      scarceIdleMs: SCARCE_IDLE_TIMEOUT_MS,
+    });
     generation.pool.on('error', (err) => {
       this.#opts.logger.warn(
         { code: errorName(err), generation: generation.generation },
