@@ -51,6 +51,11 @@ export class TargetPool {
     return target;
   }
 
+  /** Whether a target was deregistered for good. */
+  isRetired(target: number): boolean {
+    return this.#retired[target] ?? false;
+  }
+
   /** Deregisters a target for good. */
   retire(target: number): void {
     this.#retired[target] = true;

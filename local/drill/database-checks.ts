@@ -7,7 +7,7 @@ import { checkWrites, fetchOrderRows, type WriteCheck } from '../../load/writes.
 import type { DrillEnvironment } from './environment.js';
 
 /** A connection as the master user to the app's database (for the checks, never for the load). */
-async function masterClient(env: DrillEnvironment): Promise<{ client: pg.Client; appUser: string }> {
+export async function masterClient(env: DrillEnvironment): Promise<{ client: pg.Client; appUser: string }> {
   if (env.masterSecretId === undefined)
     throw new Error('no master secret (--master-secret-id or DB_MASTER_SECRET_ID)');
   const [master, app] = await Promise.all([
@@ -52,19 +52,32 @@ export async function verifyWrites(
   }
 }
 
-/** Terminates every backend of the app's login roles (both of them); returns how many. */
-export async function killAppConnections(env: DrillEnvironment): Promise<number> {
+/** Runs `fn` on a fresh master connection, closed afterwards. */
+export async function withMaster<T>(
+  env: DrillEnvironment,
+  fn: (client: pg.Client, appUser: string) => Promise<T>,
+): Promise<T> {
   const { client, appUser } = await masterClient(env);
   try {
-    const { rows } = await client.query<{ n: string }>(
-      `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::text AS n FROM pg_stat_activity
-        WHERE usename = ANY($1::text[]) AND pid <> pg_backend_pid()`,
-      [[appUser, `${appUser}_clone`]],
-    );
-    return Number(rows[0]?.n ?? 0);
+    return await fn(client, appUser);
   } finally {
     await client.end();
   }
+}
+
+/** The app's login roles: the first one and its alternating-users clone. */
+export const appRoles = (appUser: string): string[] => [appUser, `${appUser}_clone`];
+
+/** Terminates every backend of the app's login roles (both of them); returns how many. */
+export function killAppConnections(env: DrillEnvironment): Promise<number> {
+  return withMaster(env, async (client, appUser) => {
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::text AS n FROM pg_stat_activity
+        WHERE usename = ANY($1::text[]) AND pid <> pg_backend_pid()`,
+      [appRoles(appUser)],
+    );
+    return Number(rows[0]?.n ?? 0);
+  });
 }
 
 /** Orders with no lines, or whose total is not the sum of its lines: a write that half happened. */

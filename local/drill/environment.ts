@@ -94,6 +94,9 @@ async function embedded(
   const stack: EmbeddedStack = await startEmbeddedStack({
     // DDL in the server log: every ALTER ROLE … PASSWORD is there for the hygiene scan to check.
     logStatements: true,
+    ...(options.maxConnections !== undefined && {
+      postgresSettings: { max_connections: String(options.maxConnections) },
+    }),
     log: (line) => {
       stackLines.push(line);
       if (!line.startsWith('bootstrap:') && !line.startsWith('rotation:')) say(line);
@@ -127,7 +130,13 @@ async function embedded(
     return task;
   };
   try {
-    env = { ...stack.env, ...loadTestTaskEnv(options), ...taskEnv };
+    env = {
+      ...stack.env,
+      ...loadTestTaskEnv(options),
+      ...taskEnv,
+      // --pool-max wins over a fault's own pool size.
+      ...(options.poolMax !== undefined && { DB_POOL_MAX: String(options.poolMax) }),
+    };
     // One at a time: they migrate under an advisory lock anyway, and a cold start is CPU-heavy.
     for (let i = 0; i < options.tasks; i++) await spawnTask();
   } catch (err) {

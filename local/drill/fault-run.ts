@@ -1,6 +1,6 @@
 /** Running a fault mode alongside the load, and its report afterwards. */
 import type { TargetPool } from '../../load/targets.js';
-import { killAppConnections } from './database-checks.js';
+import { killAppConnections, withMaster } from './database-checks.js';
 import type { DrillEnvironment } from './environment.js';
 import type { Fault, FaultContext, FaultReport } from './faults/fault.js';
 import type { DrillOptions } from './options.js';
@@ -39,6 +39,7 @@ export function faultContext(
       return !isOver();
     },
     killAppConnections: () => killAppConnections(env),
+    asMaster: (fn) => withMaster(env, fn),
     async spawnTask() {
       const task = await embedded.spawnTask();
       const target = await targets.add(task.url);

@@ -5,7 +5,8 @@
  * and HTML report. docs/drill.md describes it; `npm run drill -- --help` lists the options.
  */
 import { parseDrillArgs, USAGE, UsageError } from './options.js';
-import { runDrill } from './run.js';
+import { repeatSummary } from './repeat.js';
+import { runDrill, type DrillResult } from './run.js';
 
 let options;
 try {
@@ -18,11 +19,25 @@ try {
 }
 
 try {
-  const { exitCode } = await runDrill(options, (line) => {
-    console.log(line);
-  });
-  process.exitCode = exitCode;
+  const results: DrillResult[] = [];
+  for (let run = 1; run <= options.repeat; run++) {
+    if (options.repeat > 1) console.log(`\n=== run ${run}/${options.repeat} ===`);
+    results.push(
+      await runDrill(options, (line) => {
+        console.log(line);
+      }),
+    );
+  }
+  if (options.repeat > 1) {
+    const summary = repeatSummary(results);
+    console.log(`\n${summary.lines.join('\n')}`);
+  }
+  process.exitCode = results.every((r) => r.exitCode === 0) ? 0 : 1;
 } catch (err) {
+  if (err instanceof UsageError) {
+    console.error(err.message);
+    process.exit(2);
+  }
   console.error(`drill could not run: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 3;
 }

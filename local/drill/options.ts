@@ -29,6 +29,12 @@ export interface DrillOptions {
   killConnections: boolean;
   /** A fault mode (docs/drill.md): something that goes wrong during the run, with its own checks. */
   fault?: FaultName;
+  /** DB_POOL_MAX of the started tasks (the app's default, or the fault's, otherwise). */
+  poolMax?: number;
+  /** max_connections of the embedded PostgreSQL (its default, 100, otherwise). */
+  maxConnections?: number;
+  /** Runs of the same drill, one after another, for the flake rate (default 1). */
+  repeat: number;
   quiet: boolean;
 }
 
@@ -36,6 +42,7 @@ export interface DrillOptions {
 const FAULT_STRATEGY: Partial<Record<FaultName, RotationStrategy>> = {
   'sm-outage': 'alternating-users',
   'single-user-window': 'single-user',
+  'connection-limit': 'alternating-users',
 };
 
 export class UsageError extends Error {
@@ -66,6 +73,11 @@ export const USAGE = `npm run drill -- [options]
                          (as a failover would), so new connections are needed at once
   --fault <name>         a fault during the run, with its own checks (embedded stack only):
                          ${FAULT_NAMES.join(', ')}
+  --pool-max <n>         DB_POOL_MAX of started tasks (default: the app's, 10; connection-limit: 5)
+  --max-connections <n>  max_connections of the embedded PostgreSQL (default 100; 3 of them are
+                         reserved for superusers: the drill's checks and the rotation function)
+  --repeat <n>           run the same drill n times in a row; prints each verdict and the flake rate,
+                         exit 0 only when every run passed (default 1)
   --quiet                no per-second progress line`;
 
 export function parseDrillArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): DrillOptions {
@@ -94,6 +106,9 @@ export function parseDrillArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         'settle-seconds': { type: 'string', default: '5' },
         'kill-connections': { type: 'boolean', default: false },
         fault: { type: 'string' },
+        'pool-max': { type: 'string' },
+        'max-connections': { type: 'string' },
+        repeat: { type: 'string', default: '1' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -159,6 +174,7 @@ export function parseDrillArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     timeoutMs: num('timeout-ms', values['timeout-ms'], 100, 120_000),
     settleSeconds: num('settle-seconds', values['settle-seconds'], 0, 600, false),
     killConnections: values['kill-connections'],
+    repeat: num('repeat', values.repeat, 1, 50),
     quiet: values.quiet,
   };
   const secretId = values['secret-id'] ?? (targetUrls.length > 0 ? env.DB_SECRET_ID : undefined);
@@ -168,6 +184,13 @@ export function parseDrillArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (masterSecretId !== undefined) options.masterSecretId = masterSecretId;
   if (values.scenario !== undefined) options.scenario = values.scenario;
   if (fault !== undefined && FAULT_NAMES.includes(fault)) options.fault = fault;
+  if (values['pool-max'] !== undefined) options.poolMax = num('pool-max', values['pool-max'], 1, 1000);
+  if (values['max-connections'] !== undefined)
+    options.maxConnections = num('max-connections', values['max-connections'], 10, 10_000);
+  if (targetUrls.length > 0 && (options.poolMax !== undefined || options.maxConnections !== undefined))
+    problems.push(
+      '--pool-max and --max-connections set up the embedded stack; they cannot be combined with --target-url',
+    );
   if (targetUrls.length > 0) {
     if (options.secretId === undefined) problems.push('--target-url needs --secret-id or DB_SECRET_ID');
     const endpoint = env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
@@ -185,12 +208,4 @@ export function parseDrillArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return options;
-}
-
-/** When the rotations are started, in ms from the start of the load: evenly inside 15 %…85 %. */
-export function rotationTimesMs(rotations: number, durationSeconds: number): number[] {
-  const d = durationSeconds * 1000;
-  return Array.from({ length: rotations }, (_, k) =>
-    Math.round(0.15 * d + (0.7 * d * (k + 0.5)) / rotations),
-  );
 }

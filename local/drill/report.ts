@@ -4,6 +4,7 @@ import type { RequestRecord } from '../../load/records.js';
 import type { WriteCheck } from '../../load/writes.js';
 import type { RotationOutcome, StepEvent } from './environment.js';
 import type { FaultReport } from './faults/fault.js';
+import { fleetLines, type FleetReport } from './fleet.js';
 import type { LeakScan } from './leaks.js';
 import type { DrillOptions } from './options.js';
 
@@ -86,6 +87,10 @@ export interface DrillReport {
     pass: boolean;
   } | null;
   fault: FaultReport | null;
+  /** Embedded mode: the fleet's database connections (steady, per rotation peak) and Secrets Manager calls per second. */
+  fleet?: FleetReport;
+  /** After the load: how long until every task reported the last rotated version as AWSCURRENT. */
+  settle: { settled: boolean; waitedMs: number; boundMs: number };
   writes: WriteCheck;
   leaks: LeakScan & { reportFileOccurrences: number | null };
   series: SecondPoint[];
@@ -228,6 +233,12 @@ export function summaryTable(r: DrillReport): string {
     );
     lines.push(`endpoint calls by caller: ${callers.join(', ')}`);
   }
+  lines.push(
+    r.settle.settled
+      ? `after the load: every task on the final version within ${r.settle.waitedMs} ms (bound ${r.settle.boundMs} ms)`
+      : `after the load: not every task on the final version within ${r.settle.boundMs} ms`,
+  );
+  lines.push(...fleetLines(r.fleet));
   const okRot = r.rotations.filter((x) => x.ok);
   const durations = okRot.map((x) => x.window.endMs - x.window.startMs - o.settleSeconds * 1000);
   const mean = durations.length ? Math.round(durations.reduce((s, n) => s + n, 0) / durations.length) : 0;
@@ -256,6 +267,7 @@ export function summaryTable(r: DrillReport): string {
   if (r.fault) {
     lines.push(`fault ${r.fault.name}: ${r.fault.description}`);
     if (r.fault.expectedFailures > 0) lines.push(`  failures the fault allows: ${r.fault.expectedFailures}`);
+    for (const n of r.fault.notes ?? []) lines.push(`       ${n}`);
     for (const c of r.fault.checks) lines.push(`  ${c.pass ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
   }
   lines.push(r.verdict.pass ? 'verdict: PASS' : `verdict: FAIL (${r.verdict.reasons.join('; ')})`);

@@ -21,9 +21,11 @@ import {
 import { createFault, type Fault } from './faults/index.js';
 import { countPartialOrders, killAppConnections, verifyWrites } from './database-checks.js';
 import { evaluateFault, faultContext, runFault } from './fault-run.js';
+import { fleetReport, startConnectionSampler } from './fleet.js';
 import { renderHtml } from './html.js';
 import { countPasswordsIn, scanForPasswords } from './leaks.js';
-import { rotationTimesMs, type DrillOptions } from './options.js';
+import type { DrillOptions } from './options.js';
+import { assertScheduleFits, cycleMs, rotationTimesMs, SCHEDULE_MARGIN_MS } from './schedule.js';
 import { scrapeTask } from './prometheus.js';
 import {
   DEFINITIONS,
@@ -42,7 +44,7 @@ export interface DrillResult {
 }
 
 interface ReadyBody {
-  credentials?: { versionId?: string | null; username?: string | null };
+  credentials?: { versionId?: string | null; username?: string | null; stage?: string | null };
   pool?: { generation?: number };
 }
 
@@ -51,6 +53,7 @@ export async function runDrill(options: DrillOptions, write: (line: string) => v
   const { say, printed } = progressLines(write);
   const scenario = options.scenario !== undefined ? loadScenario(resolve(options.scenario)) : loadScenario();
   const fault = options.fault === undefined ? undefined : createFault(options.fault);
+  assertScheduleFits(options, fault);
   if (fault) say(`fault ${fault.name}: ${fault.description}`);
   const env = await prepareEnvironment(options, say, fault?.taskEnv);
   try {
@@ -81,9 +84,11 @@ async function drill(
   const unready = env.targetUrls.map(() => 0);
   const last: (ReadinessObservation | undefined)[] = env.targetUrls.map(() => undefined);
   const observations: ReadinessObservation[] = [];
+  let observed: () => void = () => undefined;
   const onObservation = (o: ReadinessObservation) => {
     last[o.target] = o;
     observations.push(o);
+    observed();
     if (!o.ready) unready[o.target] = (unready[o.target] ?? 0) + 1;
     const body = o.body as ReadyBody | null;
     const gen = body?.pool?.generation;
@@ -124,6 +129,7 @@ async function drill(
     timeoutMs: options.timeoutMs,
   });
   t0 = load.startedAt;
+  const sampler = env.mode === 'embedded' ? startConnectionSampler(env) : undefined;
   let loadOver = false;
   const loadEnded = load.done.then(() => {
     loadOver = true;
@@ -166,6 +172,38 @@ async function drill(
     }
   })();
 
+  /**
+   * A rotation that finished near the end of the load is followed at each task's next health cycle.
+   * Before judging, wait for that as a user would: until every live task's readiness reports the
+   * last rotated version as AWSCURRENT, bounded by what the app promises (one cycle and a margin).
+   */
+  const settleAfterLoad = async () => {
+    const finalVersion = outcomes.filter((o) => o.ok).at(-1)?.versionId;
+    const boundMs = Math.round(cycleMs(options) + SCHEDULE_MARGIN_MS);
+    const startedAt = Date.now();
+    const caughtUp = () =>
+      last.every((o, i) => {
+        if (targets.isRetired(i)) return true;
+        const credentials = (o?.body as ReadyBody | null | undefined)?.credentials;
+        return credentials?.versionId === finalVersion && credentials?.stage === 'AWSCURRENT';
+      });
+    if (finalVersion === undefined) return { settled: options.rotations === 0, waitedMs: 0, boundMs };
+    // The naive app never follows a rotation: nothing to wait for.
+    if (options.app === 'naive' || caughtUp()) return { settled: caughtUp(), waitedMs: 0, boundMs };
+    const settled = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        resolve(false);
+      }, boundMs);
+      observed = () => {
+        if (!caughtUp()) return;
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+    observed = () => undefined;
+    return { settled, waitedMs: Date.now() - startedAt, boundMs };
+  };
+
   const progress = setInterval(() => {
     const tick = load.takeTick();
     if (options.quiet) return;
@@ -197,12 +235,19 @@ async function drill(
   await load.done;
   clearTimeout(watchdog);
   clearInterval(progress);
+  const connectionSamples = await sampler?.stop();
   control.stopRotations = true;
   await rotations;
   const faultError = await faultRun;
   env.embedded?.setStepHook(undefined);
+  const settle = await settleAfterLoad();
   targets.stop();
-  say(`load done: ${load.records.length} requests; checking`);
+  say(
+    `load done: ${load.records.length} requests; ` +
+      (settle.settled
+        ? `every task reported the final version ${settle.waitedMs} ms later; checking`
+        : `not every task reported the final version within ${settle.boundMs} ms; checking`),
+  );
 
   const taskMetrics = await Promise.all(env.targetUrls.map((u) => scrapeTask(u)));
   await env.collectSteps(outcomes);
@@ -220,6 +265,7 @@ async function drill(
   });
   const faultReport = fault
     ? await evaluateFault(fault, faultError, {
+        options,
         records: load.records,
         observations,
         adoptions,
@@ -298,6 +344,8 @@ async function drill(
     secretsManagerCallsByCaller: callsByCaller,
     appPrincipal: appPrincipalCheck(env, callsByCaller),
     fault: faultReport,
+    fleet: await fleetReport(env, connectionSamples, windows, t0, durationMs, options.maxConnections),
+    settle,
     writes,
     leaks: {
       ...scanForPasswords([...env.logs(), { source: 'drill-terminal', lines: printed }], passwords),
@@ -368,6 +416,10 @@ function setVerdict(report: DrillReport, options: DrillOptions): void {
   const leaks = report.leaks.occurrences + (report.leaks.reportFileOccurrences ?? 0);
   if (leaks > 0) reasons.push(`${leaks} password occurrences in logs or reports`);
   if (report.leaks.passwordsChecked === 0) reasons.push('no password could be read for the hygiene check');
+  if (!report.settle.settled && options.app === 'rotating' && options.rotations > 0)
+    reasons.push(
+      `not every task reported the final version within ${report.settle.boundMs} ms of the load's end`,
+    );
   const finished = report.rotations.filter((r) => r.ok).length;
   if (finished < options.rotations) reasons.push(`${finished}/${options.rotations} rotations finished`);
   const badExits = report.tasks.filter((x) => x.exitCode !== undefined && x.exitCode !== 0);

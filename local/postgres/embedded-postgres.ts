@@ -16,8 +16,8 @@
 import { execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, readFileSync, rmSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { appendFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chown, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -70,6 +70,17 @@ export interface RunningEmbeddedPostgres extends RunningPostgres {
   stopServer(): Promise<void>;
   /** Starts the server again on the same port and data; resolves once it accepts connections. */
   startServer(): Promise<void>;
+  /**
+   * SIGSTOP to every process of the server: the postmaster (from `postmaster.pid` in the data
+   * directory) first, so it forks no new child, then each of its children (from /proc), until no
+   * unstopped child is left. Sockets stay open and nothing answers: a failover or a network
+   * blackhole as the client sees it. Resolves with the number of processes stopped, once the
+   * kernel reports each one stopped. Linux only. thaw() undoes it; stop(), stopServer() and the
+   * exit safety net thaw first, so a server is never left stopped.
+   */
+  freeze(): Promise<number>;
+  /** SIGCONT to every process freeze() stopped (children first, then the postmaster). */
+  thaw(): void;
 }
 
 const SUPERUSER_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -151,9 +162,17 @@ export async function startEmbeddedPostgres(
   const dataDir = join(baseDir, 'data');
   const logFile = options.logFile ?? join(baseDir, 'postgres.log');
   let instance: InstanceType<typeof EmbeddedPostgresClass> | undefined;
+  const frozen = new Set<number>();
+  const thaw = (): void => {
+    const pids = [...frozen];
+    frozen.clear();
+    // Children first: the postmaster resumes into a tree that is running again.
+    for (const pid of pids.reverse()) signalIfAlive(pid, 'SIGCONT');
+  };
   // Safety net for a process that exits without stop(): immediate shutdown (SIGQUIT: no
   // checkpoint, the data is deleted anyway) and remove the data.
   const removeOnExit = (): void => {
+    thaw();
     const child = instance ? serverProcess(instance) : undefined;
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGQUIT');
@@ -179,6 +198,7 @@ export async function startEmbeddedPostgres(
   };
 
   const cleanup = async (): Promise<void> => {
+    thaw();
     if (instance) {
       await stopInstance(instance);
       instance = undefined;
@@ -281,6 +301,7 @@ export async function startEmbeddedPostgres(
       dataDir,
       stop: () => (stopped ??= cleanup()),
       async stopServer() {
+        thaw();
         const child = instance ? serverProcess(instance) : undefined;
         if (!child || child.exitCode !== null || child.signalCode !== null) return;
         const exited = once(child, 'exit');
@@ -294,6 +315,26 @@ export async function startEmbeddedPostgres(
         instance = makeInstance(port);
         await startWithTimeout(instance, options.startTimeoutMs ?? 60_000);
       },
+      async freeze() {
+        if (frozen.size > 0) throw new Error('the server is already frozen');
+        const postmaster = await postmasterPid(dataDir);
+        try {
+          process.kill(postmaster, 'SIGSTOP');
+          frozen.add(postmaster);
+          // The postmaster is stopped: the set of its children can only shrink from here on.
+          for (let pass = 0; pass < 10; pass++) {
+            const fresh = childPids(postmaster).filter((pid) => !frozen.has(pid));
+            if (fresh.length === 0) break;
+            for (const pid of fresh) if (signalIfAlive(pid, 'SIGSTOP')) frozen.add(pid);
+          }
+          await waitUntilStopped([...frozen]);
+        } catch (err) {
+          thaw();
+          throw err;
+        }
+        return frozen.size;
+      },
+      thaw,
     };
   } catch (err) {
     await cleanup();
@@ -362,6 +403,66 @@ async function stopInstance(
     // SIGQUIT: immediate shutdown.
     child.kill('SIGQUIT');
     await exited;
+  }
+}
+
+/** The postmaster's pid: the first line of postmaster.pid in the data directory. */
+async function postmasterPid(dataDir: string): Promise<number> {
+  const pid = Number.parseInt(
+    (await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0] ?? '',
+    10,
+  );
+  if (!Number.isInteger(pid) || pid <= 0)
+    throw new Error('postmaster.pid has no process id (is the server running?)');
+  return pid;
+}
+
+/** /proc/<pid>/stat: state and parent pid, after the command name (which may hold spaces and parentheses). */
+function procStat(pid: number): { state: string; ppid: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [state = '', ppid = ''] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state, ppid: Number.parseInt(ppid, 10) };
+  } catch {
+    return undefined;
+  }
+}
+
+function childPids(parent: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    throw new Error('freezing the server needs /proc (Linux)');
+  }
+  return entries
+    .filter((name) => /^[0-9]+$/.test(name))
+    .map(Number)
+    .filter((pid) => procStat(pid)?.ppid === parent);
+}
+
+/** Sends `signal`; false when the process is already gone. */
+function signalIfAlive(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
+
+/** Resolves once every live process of `pids` is in the stopped state ('T'); throws after 2 s. */
+async function waitUntilStopped(pids: number[], timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const running = pids.filter((pid) => {
+      const state = procStat(pid)?.state;
+      return state !== undefined && state !== 'T' && state !== 'Z' && state !== 'X';
+    });
+    if (running.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`processes ${running.join(', ')} did not stop`);
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 

@@ -10,7 +10,10 @@ describe('npm run drill', () => {
     'passes with both strategies: 0 failed, 0 dropped, 0 lost writes, no leaked password',
     { timeout: 90_000 },
     async () => {
-      const common = ['--duration', '20', '--rotations', '2', '--rate', '50', '--tasks', '2'];
+      const common = [
+        ...['--duration', '20', '--rotations', '2', '--rate', '50', '--tasks', '2'],
+        ...['--refresh-seconds', '2'],
+      ];
       const runs = await Promise.all(
         (['alternating-users', 'single-user'] as const).map((strategy) =>
           drill([...common, '--strategy', strategy]),
@@ -72,6 +75,17 @@ describe('npm run drill', () => {
     },
   );
 
+  it('--repeat runs the same drill again and reports the flake rate', { timeout: 90_000 }, async () => {
+    const run = await drill([
+      ...['--repeat', '2', '--duration', '8', '--rotations', '1', '--refresh-seconds', '1'],
+      ...['--rate', '20', '--tasks', '1'],
+    ]);
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toMatch(/^run 1\/2: PASS {2}failed 0, dropped 0 /m);
+    expect(run.out).toMatch(/^run 2\/2: PASS {2}failed 0, dropped 0 /m);
+    expect(run.out).toMatch(/^flake rate: 0\/2 FAIL \(0 %\)$/m);
+  });
+
   it('fails against the naive app (password read once at startup)', { timeout: 60_000 }, async () => {
     const run = await drill([
       '--app',
@@ -85,6 +99,8 @@ describe('npm run drill', () => {
       '--rate',
       '50',
       '--tasks',
+      '2',
+      '--refresh-seconds',
       '2',
       '--kill-connections',
     ]);

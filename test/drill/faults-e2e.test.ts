@@ -61,7 +61,8 @@ describe('npm run drill -- --fault', { timeout: 120_000 }, () => {
   });
 
   it('bad-secret: keeps the old credentials, one clear error per bad version, recovers', async () => {
-    const run = await faultDrill('bad-secret');
+    // three versions, each seen by every task's cycle, then a rotation: the shortest schedule is 28 s
+    const run = await runDrillProcess(['--fault', 'bad-secret', '--duration', '30', ...SHORT]);
     expectPass(run, 'bad-secret');
     // the bad versions' passwords were part of the hygiene scan
     expect(run.report.leaks.passwordsChecked).toBeGreaterThanOrEqual(5);
@@ -71,6 +72,38 @@ describe('npm run drill -- --fault', { timeout: 120_000 }, () => {
     const run = await faultDrill('single-user-window');
     expect(run.report.options.strategy).toBe('single-user');
     expectPass(run, 'single-user-window');
+  });
+
+  it('db-freeze: every answer within the bound, only 503s, readiness follows the freeze both ways', async () => {
+    // a 12 s freeze, recovery and a rotation before it: the shortest schedule is 29 s
+    const run = await runDrillProcess(['--fault', 'db-freeze', '--duration', '30', ...SHORT]);
+    const figures = expectPass(run, 'db-freeze');
+    // requests during the freeze did fail (as 503): the database really stopped answering
+    expect(run.report.fault?.expectedFailures).toBeGreaterThan(0);
+    expect(figures).toMatchObject({ answersOverBound: 0, failedOtherwise: {} });
+    expect(figures.processesStopped as number).toBeGreaterThanOrEqual(2);
+    expect(figures.slowestAnswerMs as number).toBeLessThanOrEqual(figures.answerBoundMs as number);
+    expect(figures.unreadyFromFreezeMs).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(figures.readinessRecoveryMs).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(run.report.tasks.every((t) => t.exitCode === 0)).toBe(true);
+  });
+
+  it('connection-limit: only 2xx and 503 under a role limit below the pool, and the swap completes', async () => {
+    const run = await faultDrill('connection-limit');
+    const figures = expectPass(run, 'connection-limit');
+    // the limit really bound: the server refused connections for it
+    expect(figures.refusedConnectionsRoleLimit as number).toBeGreaterThan(0);
+    expect(figures.roleLimit as number).toBeLessThan(figures.poolMaxPerTask as number);
+    expect(figures.readerRequests as number).toBeGreaterThan(0);
+    expect(figures.loadFailedOtherwise).toEqual({});
+    expect(figures.swaps).toEqual([
+      expect.objectContaining({ task: 'task1', fromUser: 'app', toUser: 'app_clone', underLimit: true }),
+      expect.objectContaining({ task: 'task2', fromUser: 'app', toUser: 'app_clone', underLimit: true }),
+    ]);
+    // the fleet figures: connections sampled, the app's Secrets Manager rate
+    expect(run.report.fleet?.connections?.samples).toBeGreaterThan(0);
+    expect(run.report.fleet?.connections?.refusedRoleLimit).toBeGreaterThan(0);
+    expect(run.report.fleet?.secretsManager?.callsPerSecond).toBeGreaterThan(0);
   });
 
   it('fails the naive app on sm-outage: it never adopts the rotated version', async () => {

@@ -3,7 +3,7 @@ import type { AcknowledgedWrite } from '../../load/records.js';
 import { checkWrites } from '../../load/writes.js';
 import { scanForPasswords } from '../../local/drill/leaks.js';
 import { parseTaskMetrics } from '../../local/drill/prometheus.js';
-import { rotationTimesMs } from '../../local/drill/options.js';
+import { rotationTimesMs } from '../../local/drill/schedule.js';
 
 const ack = (id: string, key: string): AcknowledgedWrite => ({
   id,

@@ -90,6 +90,32 @@ describe('embedded PostgreSQL', () => {
     expect(err?.code).toBe('28P01');
   });
 
+  it('freeze() stops the postmaster and every child until thaw(); a query waits, then is answered', async () => {
+    const client = new pg.Client(superuserConfig());
+    await client.connect();
+    const pid = Number(readFileSync(`${server.dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+    const children =
+      (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity')).rows[0]?.n ?? 0;
+    const stopped = await server.freeze();
+    // the postmaster, this backend and the auxiliary processes (checkpointer, walwriter, ...)
+    expect(stopped).toBeGreaterThan(Math.max(2, children));
+    expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toMatch(/\) T /);
+    let answered = false;
+    const query = client.query<{ one: number }>('SELECT 1 AS one').then((r) => {
+      answered = true;
+      return r.rows;
+    });
+    // a fresh connection is not answered either (the postmaster does not run)
+    const fresh = connectionError({ ...superuserConfig(), connectionTimeoutMillis: 300 });
+    expect((await fresh) as Error).toBeInstanceOf(Error);
+    expect(answered).toBe(false);
+    await expect(server.freeze()).rejects.toThrow(/already frozen/);
+    server.thaw();
+    expect(await query).toEqual([{ one: 1 }]);
+    expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).not.toMatch(/\) T /);
+    await client.end();
+  });
+
   it('writes the server log to a file, without the superuser password', () => {
     const log = readFileSync(server.logFile, 'utf8');
     expect(log).toContain('database system is ready to accept connections');

@@ -13,6 +13,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { countOccurrences } from '../leaks.js';
+import { cycleMs, SCHEDULE_MARGIN_MS } from '../schedule.js';
 import { check, type Fault, type FaultContext, type FaultEvidence } from './fault.js';
 
 interface Published {
@@ -52,6 +53,13 @@ export function badSecret(): Fault {
       return Array.from({ length: o.rotations }, (_, k) =>
         Math.round(0.65 * d + (0.2 * d * (k + 0.5)) / o.rotations),
       );
+    },
+    minDurationSeconds(o) {
+      // Each published version must meet every task's health cycle before the next one replaces it,
+      // and the good one before the first rotation (0.65·d + 0.1·d/rotations).
+      const seen = cycleMs(o) + SCHEDULE_MARGIN_MS;
+      const firstRotation = o.rotations > 0 ? 0.1 * (1 + 1 / o.rotations) : Infinity;
+      return Math.max(seen / (plan['missing-username'] - plan['not-json']), seen / firstRotation) / 1000;
     },
     passwords: () => [...passwords],
     async run(ctx: FaultContext) {

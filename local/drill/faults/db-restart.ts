@@ -5,28 +5,29 @@
  * of the database accepting connections, every acknowledged write present afterwards.
  * Each task's readiness is polled every 50 ms from the shutdown until it is back, for the figure.
  */
-import { rotationTimesMs } from '../options.js';
-import { check, round, type Fault, type FaultContext, type FaultEvidence } from './fault.js';
+import { rotationTimesMs, SCHEDULE_MARGIN_MS } from '../schedule.js';
+import { notRun, round, type Fault, type FaultContext, type FaultEvidence } from './fault.js';
+import {
+  allAlive,
+  outageReadinessChecks,
+  since,
+  traceReadiness,
+  type ReadinessTracer,
+} from './readiness-trace.js';
 
 const DOWN_MS = 5000;
 const RECOVERY_TARGET_MS = 2000;
-const POLL_MS = 50;
-
-interface TaskTrace {
-  firstUnreadyMs: number | null;
-  readyAgainMs: number | null;
-  unanswered: number;
-}
 
 export function dbRestart(): Fault {
   let downMs: number | undefined;
   let upMs: number | undefined;
-  let traces: TaskTrace[] = [];
+  let tracer: ReadinessTracer | undefined;
   let alive: boolean[] = [];
   const plan = (durationSeconds: number) => 0.5 * durationSeconds * 1000;
   return {
     name: 'db-restart',
     description: `PostgreSQL stops at 50 % of the run and starts again ${DOWN_MS / 1000} s later`,
+    minDurationSeconds: () => (DOWN_MS + RECOVERY_TARGET_MS + SCHEDULE_MARGIN_MS) / 0.5 / 1000,
     rotationTimesMs(o) {
       // No rotation while the database is down: one scheduled near the outage runs just after it,
       // or just before it when the run is too short for that.
@@ -41,25 +42,12 @@ export function dbRestart(): Fault {
     async run(ctx: FaultContext) {
       if (!(await ctx.until(plan(ctx.options.durationSeconds)))) return;
       const tasks = ctx.tasks();
-      traces = tasks.map(() => ({ firstUnreadyMs: null, readyAgainMs: null, unanswered: 0 }));
-      let polling = true;
-      const pollers = tasks.map(async (task, i) => {
-        const trace = traces[i] as TaskTrace;
-        const deadline = Date.now() + DOWN_MS + 60_000;
-        while (polling && Date.now() < deadline) {
-          const at = ctx.now();
-          const status = await fetch(`${task.url}/health/ready`, { signal: AbortSignal.timeout(1000) })
-            .then((r) => r.status)
-            .catch(() => null);
-          if (status === null) trace.unanswered++;
-          if (status !== 200 && trace.firstUnreadyMs === null) trace.firstUnreadyMs = at;
-          if (status === 200 && upMs !== undefined && trace.firstUnreadyMs !== null) {
-            trace.readyAgainMs = at;
-            return;
-          }
-          await new Promise((r) => setTimeout(r, POLL_MS));
-        }
-      });
+      tracer = traceReadiness(
+        tasks,
+        () => ctx.now(),
+        () => upMs,
+        DOWN_MS + 60_000,
+      );
       const down = ctx.now();
       downMs = down;
       await ctx.stack.postgres.stopServer();
@@ -69,23 +57,16 @@ export function dbRestart(): Fault {
       const up = ctx.now();
       upMs = up;
       ctx.say(`fault db-restart: PostgreSQL accepting connections again after ${round(up - down)} ms`);
-      await Promise.race([Promise.all(pollers), ctx.until(ctx.options.durationSeconds * 1000)]);
-      polling = false;
-      await Promise.all(pollers);
-      alive = tasks.map((t) => t.child.exitCode === null && t.child.signalCode === null);
+      await Promise.race([tracer.done, ctx.until(ctx.options.durationSeconds * 1000)]);
+      await tracer.stop();
+      alive = allAlive(tasks);
     },
     evaluate(e: FaultEvidence) {
       const down = downMs;
       const up = upMs;
+      const traces = tracer?.traces ?? [];
       if (down === undefined || up === undefined) {
-        return {
-          name: 'db-restart' as const,
-          description: this.description,
-          events: [],
-          expectedFailures: 0,
-          figures: {},
-          checks: [check('the restart ran', false, 'the load ended first')],
-        };
+        return notRun('db-restart', this.description, 'the restart ran', 'the load ended first');
       }
       const inOutage = (endMs: number) => endMs >= down && endMs <= up + RECOVERY_TARGET_MS;
       let expected = 0;
@@ -93,7 +74,8 @@ export function dbRestart(): Fault {
         if (r.outcome !== 'failed' || r.latencyMs === null) continue;
         if (r.status === 503 && inOutage(r.intendedMs + r.latencyMs)) expected++;
       }
-      const recovery = traces.map((t) => (t.readyAgainMs === null ? null : round(t.readyAgainMs - up)));
+      const recovery = since(traces, 'readyAgainMs', up);
+      const unready = since(traces, 'firstUnreadyMs', down);
       const firstOk = e.taskLines.map((_, target) => {
         const ok = e.records
           .filter((r) => r.target === target && r.outcome === 'ok' && r.latencyMs !== null)
@@ -114,26 +96,15 @@ export function dbRestart(): Fault {
           failed503InOutage: expected,
           readinessRecoveryMs: recovery,
           firstOkRequestAfterUpMs: firstOk,
-          unreadyFromShutdownMs: traces.map((t) =>
-            t.firstUnreadyMs === null ? null : round(t.firstUnreadyMs - down),
-          ),
+          unreadyFromShutdownMs: unready,
           unansweredReadinessPolls: traces.map((t) => t.unanswered),
         },
         checks: [
-          check(
-            'readiness failed during the outage',
-            traces.every((t) => t.firstUnreadyMs !== null && t.firstUnreadyMs <= up),
-            `first 503 after shutdown per task: ${traces.map((t) => (t.firstUnreadyMs === null ? 'never' : `${round(t.firstUnreadyMs - down)} ms`)).join(', ')}`,
-          ),
-          check(
-            `readiness back within ${RECOVERY_TARGET_MS} ms of the database`,
-            recovery.every((x) => x !== null && x <= RECOVERY_TARGET_MS),
-            `per task: ${recovery.map((x) => (x === null ? 'never' : `${x} ms`)).join(', ')}`,
-          ),
-          check(
-            'no task process died',
-            alive.length > 0 && alive.every(Boolean) && traces.every((t) => t.unanswered === 0),
-            `alive ${alive.filter(Boolean).length}/${alive.length}, unanswered readiness polls ${traces.reduce((s, t) => s + t.unanswered, 0)}`,
+          ...outageReadinessChecks(
+            traces,
+            alive,
+            { startMs: down, endMs: up, targetMs: RECOVERY_TARGET_MS },
+            { during: 'outage', start: 'shutdown', end: 'the database' },
           ),
         ],
       };

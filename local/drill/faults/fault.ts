@@ -2,6 +2,7 @@
  * A fault mode of the drill (`--fault <name>`): something that goes wrong while the load runs and
  * rotations happen, what it is allowed to cost, and the checks of its own verdict.
  */
+import type pg from 'pg';
 import type { RequestRecord } from '../../../load/records.js';
 import type { ReadinessObservation, TargetPool } from '../../../load/targets.js';
 import type { AppProcess } from '../../app-process.js';
@@ -18,6 +19,8 @@ export const FAULT_NAMES = [
   'sigterm',
   'bad-secret',
   'single-user-window',
+  'db-freeze',
+  'connection-limit',
 ] as const;
 
 export type FaultName = (typeof FAULT_NAMES)[number];
@@ -34,6 +37,8 @@ export interface FaultContext {
   until(atMs: number): Promise<boolean>;
   /** Terminates every backend of the app's login roles; how many. */
   killAppConnections(): Promise<number>;
+  /** Runs `fn` on a connection as the master user; `appUser` is the app's first login role (`app`). */
+  asMaster<T>(fn: (client: pg.Client, appUser: string) => Promise<T>): Promise<T>;
   /** Starts one more task with the same environment (a replacement, as a deployment does). */
   spawnTask(): Promise<{ target: number; task: AppProcess }>;
   /** The started tasks, by target index. */
@@ -44,6 +49,7 @@ export interface FaultContext {
 
 /** What the drill saw, for the fault's checks. */
 export interface FaultEvidence {
+  options: DrillOptions;
   records: readonly RequestRecord[];
   observations: readonly ReadinessObservation[];
   adoptions: readonly AdoptionEvent[];
@@ -72,6 +78,8 @@ export interface FaultReport {
   /** Failed requests this fault is allowed to cause (each one is named in `checks`); the rest fail the verdict. */
   expectedFailures: number;
   figures: Record<string, unknown>;
+  /** Figures worth a line in the summary beside the checks. */
+  notes?: string[];
   checks: FaultCheck[];
 }
 
@@ -82,6 +90,11 @@ export interface Fault {
   readonly taskEnv?: Record<string, string>;
   /** Rotation start times (ms from the start of the load) when the default spread does not suit. */
   rotationTimesMs?(options: DrillOptions): number[];
+  /**
+   * The shortest --duration (seconds) whose schedule fits the chosen rotations and refresh interval:
+   * the drill refuses a shorter one (exit 2) instead of failing the app for its own schedule.
+   */
+  minDurationSeconds(options: DrillOptions): number;
   /** Runs alongside the load; must return once the load is over. */
   run(ctx: FaultContext): Promise<void>;
   evaluate(evidence: FaultEvidence): FaultReport | Promise<FaultReport>;
@@ -92,3 +105,13 @@ export interface Fault {
 export const check = (name: string, pass: boolean, detail: string): FaultCheck => ({ name, pass, detail });
 
 export const round = (ms: number): number => Math.round(ms);
+
+/** The report of a fault whose action never took place: one failed check saying so. */
+export const notRun = (name: FaultName, description: string, what: string, why: string): FaultReport => ({
+  name,
+  description,
+  events: [],
+  expectedFailures: 0,
+  figures: {},
+  checks: [check(what, false, why)],
+});

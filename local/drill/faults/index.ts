@@ -1,5 +1,7 @@
 /** The drill's fault modes by name (docs/drill.md, "Fault modes"). */
 import { badSecret } from './bad-secret.js';
+import { connectionLimit } from './connection-limit.js';
+import { dbFreeze } from './db-freeze.js';
 import { dbRestart } from './db-restart.js';
 import type { Fault, FaultName } from './fault.js';
 import { killConnections } from './kill-connections.js';
@@ -16,6 +18,8 @@ const FACTORIES: Record<FaultName, () => Fault> = {
   sigterm,
   'bad-secret': badSecret,
   'single-user-window': singleUserWindow,
+  'db-freeze': dbFreeze,
+  'connection-limit': connectionLimit,
 };
 
 export function createFault(name: FaultName): Fault {

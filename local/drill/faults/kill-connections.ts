@@ -6,6 +6,7 @@
  */
 import type { RequestRecord } from '../../../load/records.js';
 import { check, round, type Fault, type FaultContext, type FaultEvidence } from './fault.js';
+import { latencyOf, ratio, steadyLatency, within } from './window-latency.js';
 
 const AT = [0.3, 0.5, 0.7];
 
@@ -17,6 +18,7 @@ export function killConnections(): Fault {
     name: 'kill-connections',
     description:
       'every backend of the app roles is terminated at 30 %, 50 % and 70 % of the run (pg_terminate_backend)',
+    minDurationSeconds: () => 0, // the drill's own rotation spacing is enough
     async run(ctx: FaultContext) {
       for (const f of AT) {
         if (!(await ctx.until(f * ctx.options.durationSeconds * 1000))) return;
@@ -33,6 +35,13 @@ export function killConnections(): Fault {
       const cleanWrite503 = failed.filter((r) => isWrite(r) && r.status === 503).length;
       const otherWriteFailures = failed.filter((r) => isWrite(r) && r.status !== 503).length;
       const partial = await e.partialOrders();
+      // The same window length as single-user-window's holds, so the two recovery paths compare.
+      const windowMs = 2 * e.options.refreshSeconds * 1000 + 2000;
+      const steady = steadyLatency(e);
+      const windows = kills.map((k) => {
+        const latency = latencyOf(e.records, within({ startMs: k.atMs, endMs: k.atMs + windowMs }));
+        return { ...latency, p99VsSteady: ratio(latency.p99Ms, steady.p99Ms) };
+      });
       return {
         name: 'kill-connections' as const,
         description: this.description,
@@ -44,7 +53,15 @@ export function killConnections(): Fault {
           writes503: cleanWrite503,
           otherWriteFailures,
           partialOrders: partial,
+          steady,
+          windowsAfterKills: windows,
         },
+        notes: [
+          `latency in the ${windowMs} ms after each kill (steady p99 ${steady.p99Ms ?? '-'} ms): ` +
+            windows
+              .map((w) => `p99 ${w.p99Ms ?? '-'} ms max ${w.maxMs ?? '-'} ms (${w.p99VsSteady ?? '-'}×)`)
+              .join(', '),
+        ],
         checks: [
           check(
             'connections were terminated',

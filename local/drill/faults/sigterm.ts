@@ -11,6 +11,8 @@ import { check, round, type Fault, type FaultContext, type FaultEvidence } from 
 /** The tasks' SHUTDOWN_DELAY_SECONDS: over two readiness polls (500 ms) of the load generator. */
 const SHUTDOWN_DELAY_SECONDS = 2;
 const EXIT_TIMEOUT_MS = 30_000;
+/** A replacement's cold start, the old task's shutdown delay and drain, with room to spare. */
+const REPLACEMENT_MS = 8000;
 
 interface Replacement {
   old: number;
@@ -29,6 +31,10 @@ export function sigterm(): Fault {
     name: 'sigterm',
     description: `rolling restart: each task is replaced in turn (new task ready, then SIGTERM to the old one; shutdown delay ${SHUTDOWN_DELAY_SECONDS} s)`,
     taskEnv: { SHUTDOWN_DELAY_SECONDS: String(SHUTDOWN_DELAY_SECONDS) },
+    minDurationSeconds(o) {
+      // Replacements start 0.6·d/tasks apart from 0.2·d: each must finish before the next and the last before the end.
+      return Math.max((o.tasks * REPLACEMENT_MS) / 0.6, REPLACEMENT_MS / (0.2 + 0.6 / (2 * o.tasks))) / 1000;
+    },
     async run(ctx: FaultContext) {
       const d = ctx.options.durationSeconds * 1000;
       initialTasks = ctx.tasks().length;

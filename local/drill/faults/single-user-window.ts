@@ -6,7 +6,13 @@
  * AWSPENDING by itself. Expected: 0 failed requests, every task seen on AWSPENDING during a window,
  * and every task on the final AWSCURRENT version at the end.
  */
+import { SCHEDULE_MARGIN_MS } from '../schedule.js';
+import type { DrillOptions } from '../options.js';
 import { check, round, type Fault, type FaultContext, type FaultEvidence } from './fault.js';
+import { latencyOf, MIN_REQUESTS_FOR_P99, ratio, steadyLatency, within } from './window-latency.js';
+
+/** A window's p99 may be at most this multiple of the steady p99. */
+const MAX_WINDOW_P99_RATIO = 2;
 
 interface HeldWindow {
   versionId: string;
@@ -19,23 +25,32 @@ interface ReadyBody {
   credentials?: { versionId?: string | null; stage?: string | null };
 }
 
+/** How long each rotation is held between testSecret and finishSecret. */
+const holdMs = (o: DrillOptions) => 2 * o.refreshSeconds * 1000 + 2000;
+
 export function singleUserWindow(): Fault {
   const windows: HeldWindow[] = [];
   return {
     name: 'single-user-window',
     description:
       'each single-user rotation is held after testSecret for two refresh intervals + 2 s (database on the new password, AWSCURRENT on the old), with every app connection terminated as the hold begins',
+    minDurationSeconds(o) {
+      // Held rotations run one after another: each must end before the next is due, the last before the load ends.
+      const rotation = holdMs(o) + SCHEDULE_MARGIN_MS;
+      const n = Math.max(1, o.rotations);
+      return Math.max((n * rotation) / 0.7, rotation / (1 - 0.15 - (0.7 * (n - 0.5)) / n)) / 1000;
+    },
     run(ctx: FaultContext) {
-      const holdMs = 2 * ctx.options.refreshSeconds * 1000 + 2000;
+      const hold = holdMs(ctx.options);
       ctx.setStepHook(async (s) => {
         if (s.step !== 'testSecret' || s.errorType !== undefined) return;
         if (windows.some((w) => w.versionId === s.versionId)) return;
         const startMs = ctx.now();
         const terminated = await ctx.killAppConnections();
         ctx.say(
-          `fault single-user-window: holding AWSCURRENT for ${holdMs} ms; terminated ${terminated} app backends`,
+          `fault single-user-window: holding AWSCURRENT for ${hold} ms; terminated ${terminated} app backends`,
         );
-        await new Promise((r) => setTimeout(r, holdMs));
+        await new Promise((r) => setTimeout(r, hold));
         windows.push({ versionId: s.versionId, startMs, endMs: ctx.now(), terminated });
       });
       return Promise.resolve();
@@ -61,8 +76,10 @@ export function singleUserWindow(): Fault {
         const own = e.observations.filter((o) => o.target === t && o.ready);
         return (own.at(-1)?.body as ReadyBody | null | undefined)?.credentials;
       });
+      const steady = steadyLatency(e);
       const inWindows = windows.map((w) => {
         const rs = e.records.filter((r) => r.intendedMs >= w.startMs && r.intendedMs <= w.endMs);
+        const latency = latencyOf(e.records, within(w));
         return {
           versionId: w.versionId,
           startMs: round(w.startMs),
@@ -70,8 +87,13 @@ export function singleUserWindow(): Fault {
           terminated: w.terminated,
           requests: rs.length,
           failed: rs.filter((r) => r.outcome !== 'ok').length,
+          p99Ms: latency.p99Ms,
+          maxMs: latency.maxMs,
+          p99VsSteady: ratio(latency.p99Ms, steady.p99Ms),
+          judged: latency.requests >= MIN_REQUESTS_FOR_P99 && steady.requests >= MIN_REQUESTS_FOR_P99,
         };
       });
+      const judged = inWindows.filter((w) => w.judged);
       return {
         name: 'single-user-window' as const,
         description: this.description,
@@ -80,13 +102,24 @@ export function singleUserWindow(): Fault {
           { atMs: w.endMs, label: 'hold over' },
         ]),
         expectedFailures: 0,
-        figures: { windows: inWindows, tasksSeenOnAwsPending: pendingSeen },
+        figures: { windows: inWindows, steady, tasksSeenOnAwsPending: pendingSeen },
         checks: [
           check('rotations were held', windows.length > 0, `${windows.length} windows`),
           check(
             'every request in the windows succeeded',
             inWindows.every((w) => w.failed === 0),
             inWindows.map((w) => `${w.requests - w.failed}/${w.requests}`).join(', '),
+          ),
+          check(
+            `window p99 at most ${MAX_WINDOW_P99_RATIO}× steady p99`,
+            judged.every((w) => (w.p99VsSteady ?? Infinity) <= MAX_WINDOW_P99_RATIO),
+            `steady p99 ${steady.p99Ms ?? '-'} ms (${steady.requests} requests after ${round(steady.warmupMs)} ms warm-up); ` +
+              inWindows
+                .map(
+                  (w) =>
+                    `window p99 ${w.p99Ms ?? '-'} ms max ${w.maxMs ?? '-'} ms (${w.p99VsSteady ?? '-'}×${w.judged ? '' : `, not judged: under ${MIN_REQUESTS_FOR_P99} requests`})`,
+                )
+                .join(', '),
           ),
           check(
             'every task served on AWSPENDING during a window',

@@ -7,6 +7,7 @@
  */
 import { LOCAL_PRINCIPALS } from '../../embedded-stack.js';
 import type { DrillOptions } from '../options.js';
+import { cycleMs, SCHEDULE_MARGIN_MS } from '../schedule.js';
 import { check, round, type Fault, type FaultContext, type FaultEvidence } from './fault.js';
 
 /** The app's SDK client: up to 2 attempts per call (app/src/service.ts). */
@@ -21,6 +22,11 @@ export function smOutage(): Fault {
     const d = o.durationSeconds * 1000;
     return { startMs: 0.2 * d, switchMs: 0.4 * d, endMs: 0.6 * d };
   };
+  /**
+   * After the outage a task may still be in its Secrets Manager backoff (up to one refresh interval)
+   * before its next cycle: two cycles and the margin until it has caught up.
+   */
+  const catchUpMs = (o: DrillOptions) => 2 * cycleMs(o) + SCHEDULE_MARGIN_MS;
   return {
     name: 'sm-outage',
     description:
@@ -31,7 +37,7 @@ export function smOutage(): Fault {
       // cannot read the secret: no client survives that, so the others run once the app has caught up.
       const { startMs, endMs } = plan(o);
       const d = o.durationSeconds * 1000;
-      const from = endMs + 2 * o.refreshSeconds * 1000 + 2000;
+      const from = endMs + catchUpMs(o);
       const rest = o.rotations - 1;
       return [
         Math.round((startMs + endMs) / 2),
@@ -39,6 +45,11 @@ export function smOutage(): Fault {
           Math.round(from + ((0.95 * d - from) * k) / Math.max(1, rest)),
         ),
       ].slice(0, o.rotations);
+    },
+    minDurationSeconds(o) {
+      // The outage ends at 0.6·d; the app catches up; the other rotations, at least the margin
+      // apart, fit before 0.95·d.
+      return (catchUpMs(o) + Math.max(0, o.rotations - 1) * SCHEDULE_MARGIN_MS) / 0.35 / 1000;
     },
     async run(ctx: FaultContext) {
       const { startMs, switchMs, endMs } = plan(ctx.options);
