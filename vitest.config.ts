@@ -1,12 +1,37 @@
 import { defineConfig } from 'vitest/config';
 
+/** Suites that drive containers (docker-compose under load, Testcontainers) run alone, after the rest. */
+const CONTAINER_SUITES = ['test/containers/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    // Integration suites start real servers; keep them from starving each other on small machines.
-    maxWorkers: 2,
     reporters: ['default'],
+    projects: [
+      {
+        test: {
+          name: 'suite',
+          include: ['test/**/*.test.ts'],
+          exclude: CONTAINER_SUITES,
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+          // Integration suites start real servers; keep them from starving each other on small machines.
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          name: 'containers',
+          include: CONTAINER_SUITES,
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+          // A compose run under load measures latency and drops: nothing else may compete for 2 cores.
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
