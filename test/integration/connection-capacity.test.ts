@@ -15,7 +15,7 @@ beforeAll(async () => {
   h = await startServiceHarness({
     DB_POOL_MAX: '8',
     DB_CONNECT_TIMEOUT_MS: '1500',
-    DB_QUERY_TIMEOUT_MS: '500',
+    DB_QUERY_TIMEOUT_MS: '1500',
     DB_PROBE_TIMEOUT_MS: '200',
   });
 });
@@ -128,7 +128,8 @@ describe('a statement the server does not answer in time', () => {
   it('a connection held past the probe timeout asks for a probe; a server that still answers stays ready', async () => {
     const { pool } = h.service;
     const stalled = once(pool, 'stalled');
-    const slow = pool.read((q) => q.query('SELECT pg_sleep(0.4)'));
+    // Held well past the probe timeout plus one scan interval (250 ms), and under the query timeout.
+    const slow = pool.read((q) => q.query('SELECT pg_sleep(0.8)'));
     const [event] = (await stalled) as [{ heldMs: number }];
     expect(event.heldMs).toBeGreaterThanOrEqual(200);
     await slow;

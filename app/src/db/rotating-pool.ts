@@ -103,6 +103,8 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   #swapChain: Promise<void> = Promise.resolve();
   #closed = false;
   #lastRecovery: { versionId: string; at: number } | undefined;
+  /** Versions the database has refused (a few per day: one per rotation at most), never trusted again. */
+  readonly #refused = new Set<string>();
   /** When each checked-out client was handed out; looked at for a silent server. */
   readonly #checkedOutAt = new Map<pg.PoolClient, number>();
   readonly #stallScan: NodeJS.Timeout;
@@ -359,7 +361,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
 
   /**
    * One recovery for every caller that hit the same rejected version. True when it tried a candidate
-   * version against the database (so retrying at once, without a backoff, is worthwhile).
+   * version (so retrying at once, without a backoff, is worthwhile).
    */
   #recoverFromAuthFailure(failedVersionId: string): Promise<boolean> {
     return this.#flights.run(authFlightKey(failedVersionId), async () => {
@@ -368,11 +370,13 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       if (last?.versionId === failedVersionId && Date.now() - last.at < RECOVERY_MIN_INTERVAL_MS)
         return false;
       this.#lastRecovery = { versionId: failedVersionId, at: Date.now() };
+      if (this.#refused.size >= 64) this.#refused.clear();
+      this.#refused.add(failedVersionId);
       const { store } = this.#opts;
       // A rotation the health cycle saw under way: its AWSPENDING version is already read, so a
-      // single-user window costs one extra connect here, no Secrets Manager call and no backoff.
+      // single-user window costs no Secrets Manager call and no backoff.
       const held = store.readAhead;
-      if (held && held.versionId !== failedVersionId && (await this.#adoptIfItLogsIn(held))) return true;
+      if (held && held.versionId !== failedVersionId && (await this.#tryCandidate(held))) return true;
       const outcome = await store.refreshAfterAuthFailure(failedVersionId);
       if (outcome === 'changed') {
         await this.ensureCurrent();
@@ -387,15 +391,27 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
         if (!candidate || candidate.versionId === failedVersionId || candidate.versionId === held?.versionId)
           continue;
         tried = true;
-        if (await this.#adoptIfItLogsIn(candidate)) return true;
+        if (await this.#tryCandidate(candidate)) return true;
       }
       return tried;
     });
   }
 
-  async #adoptIfItLogsIn(candidate: ActiveCredentials): Promise<boolean> {
-    if (!(await this.#canLogIn(candidate))) return false;
-    this.#opts.store.adopt(candidate, `auth-fallback-${candidate.stage}`);
+  /**
+   * Adopts a candidate version once it is credible. The database refusing AWSCURRENT while a
+   * rotation's AWSPENDING names the same user is the single-user window itself: that candidate is
+   * adopted at once, and the connections waiting on the recovery use it straight away (a version
+   * the database has refused before is never trusted this way). Any other candidate (another user,
+   * AWSPREVIOUS) must log in first.
+   */
+  async #tryCandidate(candidate: ActiveCredentials): Promise<boolean> {
+    const { store } = this.#opts;
+    const trusted =
+      candidate.stage === AWSPENDING &&
+      identityOf(candidate.credentials) === identityOf(store.active.credentials) &&
+      !this.#refused.has(candidate.versionId);
+    if (!trusted && !(await this.#canLogIn(candidate))) return false;
+    store.adopt(candidate, `auth-fallback-${candidate.stage}`);
     await this.ensureCurrent();
     return true;
   }
@@ -513,11 +529,19 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       password: credentials.password,
       ceiling: undefined as unknown as CapacityCeiling,
     };
+    const lifetime = this.#opts.db.maxLifetimeSeconds;
+    const random = this.#opts.random ?? Math.random;
     generation.pool = new pg.Pool({
       ...this.#clientConfig(credentials, () => this.#passwordFor(generation)),
       max: this.#opts.db.poolMax,
-      maxLifetimeSeconds: this.#opts.db.maxLifetimeSeconds,
+      maxLifetimeSeconds: lifetime,
       idleTimeoutMillis: IDLE_TIMEOUT_MS,
+      // Connections opened together (after a failover, a mass disconnect, a pool swap) would all
+      // expire together and reconnect as one burst: each gets a lifetime between 80 % and 100 % of
+      // the setting. pg-pool reads the setting right after this hook, for the connection just made.
+      onConnect: () => {
+        generation.pool.options.maxLifetimeSeconds = lifetime * (0.8 + 0.2 * random());
+      },
     });
     generation.ceiling = new CapacityCeiling(generation.pool, {
       configured: this.#opts.db.poolMax,
@@ -535,13 +559,21 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   }
 
   /** Every new physical connection asks here, so a new password needs no new pool. */
-  #passwordFor(generation: Generation): string {
-    const current = this.#opts.store.active.credentials;
+  async #passwordFor(generation: Generation): Promise<string> {
+    const { store } = this.#opts;
+    if (identityOf(store.active.credentials) === generation.identity) {
+      // The server just refused this version and a recovery is looking for the one that works: a
+      // connection made now waits for its answer instead of being refused too (a burst of doomed
+      // SCRAM handshakes would slow the recovery down).
+      const recovering = this.#flights.pending(authFlightKey(store.active.versionId));
+      if (recovering) await recovering.catch(() => undefined);
+    }
+    const current = store.active.credentials;
     if (identityOf(current) === generation.identity) generation.password = current.password;
     return generation.password;
   }
 
-  #clientConfig(credentials: DbCredentials, password: string | (() => string)): pg.PoolConfig {
+  #clientConfig(credentials: DbCredentials, password: string | (() => Promise<string>)): pg.PoolConfig {
     return {
       host: credentials.host,
       port: credentials.port,
