@@ -6,11 +6,10 @@
  * mandatory with REQUIRE_CONTAINERS=1.
  */
 import { readFile } from 'node:fs/promises';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePassword } from '../../local/postgres/embedded-postgres.js';
 import { containerSkipReason } from '../helpers/container-engine.js';
-import { startContainerPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { connectAs, startContainerPostgres, type RunningPostgres } from '../helpers/postgres.js';
 
 const skipReason = await containerSkipReason();
 
@@ -19,20 +18,8 @@ describe.skipIf(skipReason !== undefined)(
   () => {
     let server: RunningPostgres;
 
-    const connect = async (user: string, password: string): Promise<pg.Client> => {
-      const client = new pg.Client({
-        host: server.host,
-        port: server.port,
-        user,
-        password,
-        database: server.database,
-      });
-      await client.connect();
-      return client;
-    };
-
     const refusal = (user: string, password: string): Promise<unknown> =>
-      connect(user, password).then(
+      connectAs(server, user, password).then(
         async (client) => {
           await client.end();
           return undefined;
@@ -49,7 +36,7 @@ describe.skipIf(skipReason !== undefined)(
     });
 
     it('is PostgreSQL 18 with SCRAM-SHA-256 for every connection rule', async () => {
-      const client = await connect(server.superuser, server.superuserPassword);
+      const client = await connectAs(server, server.superuser, server.superuserPassword);
       try {
         const version = await client.query<{ server_version_num: string }>('SHOW server_version_num');
         expect(Number(version.rows[0]?.server_version_num)).toBeGreaterThanOrEqual(180000);
@@ -70,7 +57,7 @@ describe.skipIf(skipReason !== undefined)(
       expect(await refusal(server.superuser, `${server.superuserPassword}-wrong`)).toBe('28P01');
       const first = generatePassword();
       const second = generatePassword();
-      const admin = await connect(server.superuser, server.superuserPassword);
+      const admin = await connectAs(server, server.superuser, server.superuserPassword);
       try {
         await admin.query(`CREATE ROLE rotated LOGIN PASSWORD '${first}'`);
         expect(await refusal('rotated', first)).toBeUndefined();

@@ -20,6 +20,7 @@ import {
   type RunningEmbeddedPostgres,
   type RunningPostgres,
 } from '../../local/postgres/embedded-postgres.js';
+import pg from 'pg';
 import { containerEngineAnswers } from './container-engine.js';
 
 export type { RunningPostgres } from '../../local/postgres/embedded-postgres.js';
@@ -100,4 +101,17 @@ export async function startContainerPostgres(options: TestPostgresOptions = {}):
         await rm(logDir, { recursive: true, force: true });
       })()),
   };
+}
+
+/** A plain client connected to `server`'s database as `user` (rejects when the server refuses the login). */
+export async function connectAs(server: RunningPostgres, user: string, password: string): Promise<pg.Client> {
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user,
+    password,
+    database: server.database,
+  });
+  await client.connect();
+  return client;
 }

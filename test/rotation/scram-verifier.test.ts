@@ -9,7 +9,7 @@ import {
   saslPrep,
   scramVerifierMatches,
 } from '../../rotation/scram-verifier.js';
-import { startTestPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { connectAs, startTestPostgres, type RunningPostgres } from '../helpers/postgres.js';
 
 describe('computeScramVerifier', () => {
   it('matches an independently computed verifier (RFC 7677 example password and salt)', () => {
@@ -76,18 +76,6 @@ describe('SCRAM verifiers against PostgreSQL', () => {
     await server.stop();
   });
 
-  const connectAs = async (user: string, password: string): Promise<pg.Client> => {
-    const client = new pg.Client({
-      host: server.host,
-      port: server.port,
-      user,
-      password,
-      database: server.database,
-    });
-    await client.connect();
-    return client;
-  };
-
   it('a role whose password was set by verifier logs in with the cleartext password over SCRAM', async () => {
     const password = randomBytes(24).toString('base64url');
     const verifier = computeScramVerifier(password);
@@ -99,12 +87,12 @@ describe('SCRAM verifiers against PostgreSQL', () => {
     // PostgreSQL stored the verifier as sent: it never saw the cleartext.
     expect(stored.rows[0]?.rolpassword === verifier).toBe(true);
 
-    const client = await connectAs('verifier_login', password);
+    const client = await connectAs(server, 'verifier_login', password);
     const who = await client.query<{ user: string }>('SELECT current_user AS user');
     expect(who.rows[0]?.user).toBe('verifier_login');
     await client.end();
 
-    const wrong = await connectAs('verifier_login', `${password}x`).then(
+    const wrong = await connectAs(server, 'verifier_login', `${password}x`).then(
       async (c) => {
         await c.end();
         return undefined;

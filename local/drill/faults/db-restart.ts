@@ -7,6 +7,7 @@
  */
 import { rotationTimesMs, SCHEDULE_MARGIN_MS } from '../schedule.js';
 import { notRun, round, type Fault, type FaultContext, type FaultEvidence } from './fault.js';
+import { failuresAround } from './around-window.js';
 import {
   allAlive,
   outageReadinessChecks,
@@ -68,12 +69,8 @@ export function dbRestart(): Fault {
       if (down === undefined || up === undefined) {
         return notRun('db-restart', this.description, 'the restart ran', 'the load ended first');
       }
-      const inOutage = (endMs: number) => endMs >= down && endMs <= up + RECOVERY_TARGET_MS;
-      let expected = 0;
-      for (const r of e.records) {
-        if (r.outcome !== 'failed' || r.latencyMs === null) continue;
-        if (r.status === 503 && inOutage(r.intendedMs + r.latencyMs)) expected++;
-      }
+      // 503s that ended during the outage or within the recovery target after it are the fault's.
+      const expected = failuresAround(e.records, down, up + RECOVERY_TARGET_MS).allowed503;
       const recovery = since(traces, 'readyAgainMs', up);
       const unready = since(traces, 'firstUnreadyMs', down);
       const firstOk = e.taskLines.map((_, target) => {
