@@ -10,23 +10,21 @@ export default defineConfig({
     reporters: ['default'],
     projects: [
       {
+        extends: true,
         test: {
           name: 'suite',
           include: ['test/**/*.test.ts'],
           exclude: CONTAINER_SUITES,
-          testTimeout: 30_000,
-          hookTimeout: 120_000,
           // Integration suites start real servers; keep them from starving each other on small machines.
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
       },
       {
+        extends: true,
         test: {
           name: 'containers',
           include: CONTAINER_SUITES,
-          testTimeout: 30_000,
-          hookTimeout: 120_000,
           // A compose run under load measures latency and drops: nothing else may compete for 2 cores.
           fileParallelism: false,
           sequence: { groupOrder: 1 },
