@@ -75,8 +75,8 @@ export class CredentialStore extends EventEmitter<StoreEvents> {
 
   /**
    * The AWSPENDING version of a rotation under way, read when the health cycle first saw it: a
-   * candidate the pool may try the moment the database refuses the version in use. Never adopted
-   * until the database accepts it.
+   * candidate the pool adopts the moment the database refuses the version in use (the sign of the
+   * single-user window), never before.
    */
   get readAhead(): ActiveCredentials | undefined {
     return this.#readAhead;
@@ -153,7 +153,7 @@ export class CredentialStore extends EventEmitter<StoreEvents> {
   /**
    * A rotation is under way (a version holds AWSPENDING): read that version once, now, so that the
    * single-user window (the database already on the new password, AWSCURRENT still the old one)
-   * costs the pool one extra connect instead of Secrets Manager calls and a backoff.
+   * costs the pool no Secrets Manager call and no backoff.
    */
   async #readAheadPending(stages: StageMap): Promise<void> {
     const pending = stages.AWSPENDING;
