@@ -88,6 +88,10 @@ describe('rotation by outside tools', () => {
   it('awscli + psql rotate the password under load: 0 failed requests', { timeout: 90_000 }, async (ctx) => {
     if (!(await onPath('aws')) || !(await onPath('psql'))) ctx.skip();
     const app = await spawnApp(b.appEnv());
+    // A failed or timed-out run must not leave the app process behind (a no-op once it has exited).
+    ctx.onTestFinished(() => {
+      app.child.kill('SIGKILL');
+    });
     await app.waitForLine(/Server listening/);
     const load = startSteadyLoad(app.url);
     await load.waitForRequests(100);
