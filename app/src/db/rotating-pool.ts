@@ -292,8 +292,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       if (this.#closed) throw new DatabaseUnavailableError('database pool is closed');
       // While the version in use is being recovered from a refusal, a new connection with its
       // password would be refused too: wait for the recovery and connect with what it found.
-      const recovering = this.#flights.pending(authFlightKey(store.active.versionId));
-      if (recovering) await recovering.catch(() => undefined);
+      await this.#recoveryOfActiveVersion();
       const generation = this.#active;
       const versionId = store.active.versionId;
       generation.ceiling.relax(Date.now());
@@ -558,6 +557,12 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
     return generation;
   }
 
+  /** Resolves once no recovery from a refusal of the version in use is under way (at once when none is). */
+  async #recoveryOfActiveVersion(): Promise<void> {
+    const recovering = this.#flights.pending(authFlightKey(this.#opts.store.active.versionId));
+    if (recovering) await recovering.catch(() => undefined);
+  }
+
   /** Every new physical connection asks here, so a new password needs no new pool. */
   async #passwordFor(generation: Generation): Promise<string> {
     const { store } = this.#opts;
@@ -565,8 +570,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       // The server just refused this version and a recovery is looking for the one that works: a
       // connection made now waits for its answer instead of being refused too (a burst of doomed
       // SCRAM handshakes would slow the recovery down).
-      const recovering = this.#flights.pending(authFlightKey(store.active.versionId));
-      if (recovering) await recovering.catch(() => undefined);
+      await this.#recoveryOfActiveVersion();
     }
     const current = store.active.credentials;
     if (identityOf(current) === generation.identity) generation.password = current.password;
