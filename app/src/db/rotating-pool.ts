@@ -19,6 +19,7 @@ import {
   type TransactionOptions,
 } from './database.js';
 import { CapacityCeiling } from './capacity-ceiling.js';
+import { OpeningLimit } from './opening-limit.js';
 import {
   isAuthFailure,
   isCapacityRefusal,
@@ -55,6 +56,7 @@ interface Generation {
   /** The newest password known for this pool's user; new connections read it. */
   password: string;
   ceiling: CapacityCeiling;
+  opening: OpeningLimit;
 }
 
 const AUTH_RETRY_BACKOFF = { baseMs: 100, maxMs: 2000 };
@@ -67,6 +69,8 @@ const CAPACITY_RELAX_MS = 5000;
 const IDLE_TIMEOUT_MS = 30_000;
 /** While the server is short of connections, idle ones go back to it this soon. */
 const SCARCE_IDLE_TIMEOUT_MS = 1000;
+/** New connections one pool opens at once; further checkouts wait for one of them or a released one. */
+const MAX_OPENING = 2;
 /** How often checkouts are looked at for one held suspiciously long (a silent server). */
 const STALL_SCAN_MS = 250;
 
@@ -298,7 +302,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       generation.ceiling.relax(Date.now());
       try {
         return capacityRefusals === 0
-          ? await generation.pool.connect()
+          ? await generation.opening.connect()
           : await connectWithin(generation.pool, capacityGiveUpAt - Date.now());
       } catch (err) {
         if (isAuthFailure(err)) {
@@ -527,6 +531,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       username: credentials.username,
       password: credentials.password,
       ceiling: undefined as unknown as CapacityCeiling,
+      opening: undefined as unknown as OpeningLimit,
     };
     const lifetime = this.#opts.db.maxLifetimeSeconds;
     const random = this.#opts.random ?? Math.random;
@@ -548,6 +553,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       idleMs: IDLE_TIMEOUT_MS,
       scarceIdleMs: SCARCE_IDLE_TIMEOUT_MS,
     });
+    generation.opening = new OpeningLimit(generation.pool, MAX_OPENING, this.#opts.db.connectTimeoutMs);
     generation.pool.on('error', (err) => {
       this.#opts.logger.warn(
         { code: errorName(err), generation: generation.generation },
