@@ -9,6 +9,7 @@ import { errorBody, toErrorResponse } from './errors.js';
 import { useStrictJsonParser } from './json-body.js';
 import dependencies from './plugins/dependencies.js';
 import errorHandler, { sendError } from './plugins/error-handler.js';
+import methodNotAllowed from './plugins/method-not-allowed.js';
 import requestContext, { requestId } from './plugins/request-context.js';
 import requestMetrics from './plugins/request-metrics.js';
 import securityHeaders, { STATIC_SECURITY_HEADERS } from './plugins/security-headers.js';
@@ -44,8 +45,8 @@ export interface AppDependencies {
 /**
  * Builds the HTTP application without listening; the caller decides where (`listen`) and when it
  * stops (`close`). Layout, in registration order:
- *   plugins/  cross-cutting behaviour on the root instance (services, errors, request ids, security
- *             headers, metrics, shutdown, the write rate limit)
+ *   plugins/  cross-cutting behaviour on the root instance (services, errors, 405s, request ids,
+ *             security headers, metrics, shutdown, the write rate limit)
  *   routes/   health and metrics probes, then the domain API under /api
  */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
@@ -86,6 +87,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(securityHeaders);
   await app.register(requestMetrics);
   await app.register(shutdown);
+  // After the plugins whose onRequest hooks set headers every response carries.
+  await app.register(methodNotAllowed);
   await app.register(writeRateLimit, { writesPerMinute: deps.writesPerMinute ?? 0 });
 
   await app.register(health);
