@@ -7,6 +7,7 @@ import type { ReadinessSource } from '../health/readiness.js';
 import type { Metrics } from '../metrics.js';
 import { errorBody, toErrorResponse } from './errors.js';
 import { useStrictJsonParser } from './json-body.js';
+import apiDocs from './plugins/api-docs.js';
 import dependencies from './plugins/dependencies.js';
 import errorHandler, { sendError } from './plugins/error-handler.js';
 import methodNotAllowed from './plugins/method-not-allowed.js';
@@ -40,13 +41,16 @@ export interface AppDependencies {
   trustProxy?: boolean | number;
   /** Hours an order's Idempotency-Key is remembered. Default 24. */
   idempotencyRetentionHours?: number;
+  /** Serve the OpenAPI document and Swagger UI (plugins/api-docs.ts). Default: off. */
+  apiDocs?: boolean;
 }
 
 /**
  * Builds the HTTP application without listening; the caller decides where (`listen`) and when it
  * stops (`close`). Layout, in registration order:
  *   plugins/  cross-cutting behaviour on the root instance (services, errors, 405s, request ids,
- *             security headers, metrics, shutdown, the write rate limit)
+ *             security headers, metrics, shutdown, the write rate limit, the OpenAPI document when
+ *             enabled)
  *   routes/   health and metrics probes, then the domain API under /api
  */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
@@ -90,6 +94,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // After the plugins whose onRequest hooks set headers every response carries.
   await app.register(methodNotAllowed);
   await app.register(writeRateLimit, { writesPerMinute: deps.writesPerMinute ?? 0 });
+  if (deps.apiDocs === true) await app.register(apiDocs);
 
   await app.register(health);
   await app.register(metrics);
