@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'cdk.out/', 'reports/', 'test-output/', '.local/'] },
+  { ignores: ['node_modules/', 'dist/', 'cdk.out/', 'reports/', 'test-output/', '.local/', '.cache/'] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -52,6 +52,7 @@ const EnvSchema = Type.Object({
     default: 'false',
     description: 'false, true, or the number of proxy hops in front of the app from 1 to 10',
   }),
+  OPENAPI_DOCS: oneOf(['true', 'false'] as const, 'false'),
   CREDENTIAL_REFRESH_SECONDS: integer(1, 86_400, 30, 'seconds between health-check cycles'),
   SHUTDOWN_DELAY_SECONDS: integer(0, 600, 5, 'seconds to stay up, unready, before closing the listener'),
   SHUTDOWN_GRACE_SECONDS: integer(1, 900, 25, 'seconds the whole shutdown may take'),
@@ -92,6 +93,8 @@ export interface AppConfig {
     writesPerMinute: number;
     /** Fastify's `trustProxy`: which X-Forwarded-For entry `request.ip` is. */
     trustProxy: boolean | number;
+    /** Serve the OpenAPI document (/openapi.json) and Swagger UI (/docs). Off in production. */
+    apiDocs: boolean;
   };
   credentialRefreshSeconds: number;
   /** Orders' Idempotency-Keys older than this are forgotten (a repeat then creates a new order). */
@@ -177,6 +180,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       writesPerMinute: env.RATE_LIMIT_WRITES_PER_MINUTE,
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      apiDocs: env.OPENAPI_DOCS === 'true',
     },
     credentialRefreshSeconds: env.CREDENTIAL_REFRESH_SECONDS,
     idempotencyRetentionHours: env.IDEMPOTENCY_RETENTION_HOURS,

@@ -91,6 +91,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       writesPerMinute: config.http.writesPerMinute,
       trustProxy: config.http.trustProxy,
       idempotencyRetentionHours: config.idempotencyRetentionHours,
+      apiDocs: config.http.apiDocs,
     });
     const url = await app.listen({ host: config.http.host, port: config.http.port });
     const retention = new IdempotencyRetention({

@@ -28,8 +28,25 @@ describe('errors: one shape, the right status', () => {
     expect(JSON.stringify(body)).not.toContain('abc123');
   });
 
-  it('404 for a known path with an unsupported method', async () => {
-    await expectError(await t.request('/api/products', { method: 'DELETE' }), 404, 'ROUTE_NOT_FOUND');
+  it('405 METHOD_NOT_ALLOWED with Allow for a known path and another method, before the body is read', async () => {
+    for (const [path, method, allow] of [
+      ['/api/products', 'DELETE', 'GET, HEAD'],
+      ['/api/products/7', 'POST', 'GET, HEAD'],
+      ['/api/orders', 'GET', 'POST'],
+      ['/api/orders/12', 'PUT', 'GET, HEAD'],
+      ['/health/live', 'OPTIONS', 'GET, HEAD'],
+    ] as const) {
+      const response = await t.request(path, {
+        method,
+        ...(method === 'GET' || method === 'OPTIONS'
+          ? {}
+          : { headers: { 'content-type': 'text/plain' }, body: 'x' }),
+      });
+      expect(response.headers.get('allow'), `${method} ${path}`).toBe(allow);
+      await expectError(response, 405, 'METHOD_NOT_ALLOWED');
+    }
+    // A path no route has stays a 404, whatever the method.
+    await expectError(await t.request('/api/orders/1/lines', { method: 'DELETE' }), 404, 'ROUTE_NOT_FOUND');
   });
 
   it('413 PAYLOAD_TOO_LARGE for a body over the limit, before any database work', async () => {

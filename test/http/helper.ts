@@ -49,6 +49,7 @@ export async function startTestApp(options: {
   bodyLimitBytes?: number;
   writesPerMinute?: number;
   trustProxy?: boolean | number;
+  apiDocs?: boolean;
 }): Promise<TestApp> {
   const metrics = createMetrics({ defaultMetrics: false });
   const app = await buildApp({
@@ -59,6 +60,7 @@ export async function startTestApp(options: {
     ...(options.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: options.bodyLimitBytes }),
     ...(options.writesPerMinute === undefined ? {} : { writesPerMinute: options.writesPerMinute }),
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+    ...(options.apiDocs === undefined ? {} : { apiDocs: options.apiDocs }),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

@@ -284,6 +284,8 @@ describe('service', () => {
       expect(env.DB_SSL).toBe('verify-full');
       // One proxy, the ALB: the write rate limit keys on the client, not on a load balancer node.
       expect(env.TRUST_PROXY).toBe('1');
+      // The OpenAPI document and Swagger UI stay off in production (OPENAPI_DOCS defaults to false).
+      expect(env.OPENAPI_DOCS).toBeUndefined();
       for (const name of Object.keys(env)) expect(name).not.toMatch(/PASSWORD/i);
       expect(env.SHUTDOWN_DELAY_SECONDS).toBe(String(SHUTDOWN.delaySeconds));
       expect(env.SHUTDOWN_GRACE_SECONDS).toBe(String(SHUTDOWN.graceSeconds));

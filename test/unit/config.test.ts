@@ -26,7 +26,7 @@ describe('loadConfig', () => {
         ownerRole: 'app_owner',
         migrate: true,
       },
-      http: { host: '0.0.0.0', port: 3000, writesPerMinute: 600, trustProxy: false },
+      http: { host: '0.0.0.0', port: 3000, writesPerMinute: 600, trustProxy: false, apiDocs: false },
       credentialRefreshSeconds: 30,
       logLevel: 'info',
     });
@@ -50,6 +50,7 @@ describe('loadConfig', () => {
       AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:4566',
       RATE_LIMIT_WRITES_PER_MINUTE: '0',
       TRUST_PROXY: '1',
+      OPENAPI_DOCS: 'true',
     });
     expect(config.db.fallback).toEqual({ host: 'db.internal', port: 6543, dbname: 'orders' });
     expect(config.db.ssl).toBe('disable');
@@ -59,6 +60,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       writesPerMinute: 0,
       trustProxy: 1,
+      apiDocs: true,
     });
     expect(config.credentialRefreshSeconds).toBe(5);
     expect(config.db.poolMax).toBe(4);
@@ -74,6 +76,12 @@ describe('loadConfig', () => {
     ['10', 10],
   ])('reads TRUST_PROXY=%s as %s', (value, expected) => {
     expect(loadConfig({ ...minimal, TRUST_PROXY: value }).http.trustProxy).toBe(expected);
+  });
+
+  it('takes OPENAPI_DOCS as true or false only', () => {
+    expect(problemsOf({ ...minimal, OPENAPI_DOCS: 'yes' })).toEqual([
+      expect.stringMatching(/^OPENAPI_DOCS must be one of true, false/),
+    ]);
   });
 
   it('names the missing required variable', () => {

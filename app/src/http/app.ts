@@ -7,8 +7,10 @@ import type { ReadinessSource } from '../health/readiness.js';
 import type { Metrics } from '../metrics.js';
 import { errorBody, toErrorResponse } from './errors.js';
 import { useStrictJsonParser } from './json-body.js';
+import apiDocs from './plugins/api-docs.js';
 import dependencies from './plugins/dependencies.js';
 import errorHandler, { sendError } from './plugins/error-handler.js';
+import methodNotAllowed from './plugins/method-not-allowed.js';
 import requestContext, { requestId } from './plugins/request-context.js';
 import requestMetrics from './plugins/request-metrics.js';
 import securityHeaders, { STATIC_SECURITY_HEADERS } from './plugins/security-headers.js';
@@ -39,13 +41,16 @@ export interface AppDependencies {
   trustProxy?: boolean | number;
   /** Hours an order's Idempotency-Key is remembered. Default 24. */
   idempotencyRetentionHours?: number;
+  /** Serve the OpenAPI document and Swagger UI (plugins/api-docs.ts). Default: off. */
+  apiDocs?: boolean;
 }
 
 /**
  * Builds the HTTP application without listening; the caller decides where (`listen`) and when it
  * stops (`close`). Layout, in registration order:
- *   plugins/  cross-cutting behaviour on the root instance (services, errors, request ids, security
- *             headers, metrics, shutdown, the write rate limit)
+ *   plugins/  cross-cutting behaviour on the root instance (services, errors, 405s, request ids,
+ *             security headers, metrics, shutdown, the write rate limit, the OpenAPI document when
+ *             enabled)
  *   routes/   health and metrics probes, then the domain API under /api
  */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
@@ -86,7 +91,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(securityHeaders);
   await app.register(requestMetrics);
   await app.register(shutdown);
+  // After the plugins whose onRequest hooks set headers every response carries.
+  await app.register(methodNotAllowed);
   await app.register(writeRateLimit, { writesPerMinute: deps.writesPerMinute ?? 0 });
+  if (deps.apiDocs === true) await app.register(apiDocs);
 
   await app.register(health);
   await app.register(metrics);

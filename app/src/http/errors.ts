@@ -35,6 +35,7 @@ export const ErrorCode = {
   payloadTooLarge: 'PAYLOAD_TOO_LARGE',
   unsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   routeNotFound: 'ROUTE_NOT_FOUND',
+  methodNotAllowed: 'METHOD_NOT_ALLOWED',
   productNotFound: 'PRODUCT_NOT_FOUND',
   orderNotFound: 'ORDER_NOT_FOUND',
   unknownProducts: 'UNKNOWN_PRODUCTS',

@@ -1,14 +1,17 @@
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, HttpError, errorBody, toErrorResponse } from '../errors.js';
+import { ErrorResponseSchema } from '../schemas/error-responses.js';
 
 /**
  * Every error leaves the API in the shape documented in `../errors.ts`: thrown by a handler, raised
  * by validation or body parsing, or an unknown route. Registered with fastify-plugin so the handlers
- * apply to the root instance and therefore to every route registered after it.
+ * apply to the root instance and therefore to every route registered after it; routes refer to the
+ * shape's schema (`ErrorResponse#`) in their error responses.
  */
 export default fp(
   (fastify, _options, done) => {
+    fastify.addSchema(ErrorResponseSchema);
     fastify.setErrorHandler((error, request, reply) => {
       sendError(error, request, reply);
     });
