@@ -3,6 +3,9 @@
  * CloudWatch Logs does: a JSON object with `_aws.CloudWatchMetrics`; dimension and metric values
  * are top-level members named by it.
  */
+import { isEmfRecord } from '../../local/drill/leaks.js';
+
+export { isEmfRecord };
 
 export interface EmfRecord {
   namespace: string;
@@ -21,14 +24,10 @@ interface RawDirective {
   Metrics: { Name: string; Unit: string }[];
 }
 
-export function isEmfLine(line: string): boolean {
-  return line.startsWith('{') && line.includes('"_aws"') && line.includes('"CloudWatchMetrics"');
-}
-
 export function parseEmfLines(lines: readonly string[]): EmfRecord[] {
   const records: EmfRecord[] = [];
   for (const line of lines) {
-    if (!isEmfLine(line)) continue;
+    if (!isEmfRecord(line)) continue;
     const body = JSON.parse(line) as Record<string, unknown> & {
       _aws: { Timestamp: number; CloudWatchMetrics: RawDirective[] };
     };
