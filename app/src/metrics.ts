@@ -11,11 +11,12 @@ export interface PoolStats {
   ceiling: number;
 }
 
-type Labels = Record<string, string>;
+/** A metric's labels, as its definition in metric-names.ts names them. */
+type LabelsOf<M extends AppMetricDefinition> = { [K in keyof M['labels']]: string };
 
 /** A Prometheus counter that, with CloudWatch EMF on, also counts into the EMF record of the interval. */
-export interface TwinCounter {
-  inc(labels?: Labels, value?: number): void;
+export interface TwinCounter<L extends Record<string, string>> {
+  inc(labels?: L, value?: number): void;
 }
 
 export interface MetricsOptions {
@@ -36,7 +37,7 @@ export function createMetrics(options: MetricsOptions = {}) {
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const { emf } = options;
 
-  const counter = (metric: AppMetricDefinition, help: string): TwinCounter => {
+  const counter = <M extends AppMetricDefinition>(metric: M, help: string): TwinCounter<LabelsOf<M>> => {
     const prometheus = new Counter({
       name: metric.prometheus,
       help,
@@ -44,9 +45,9 @@ export function createMetrics(options: MetricsOptions = {}) {
       registers: [registry],
     });
     return {
-      inc(labels = {}, value = 1) {
-        prometheus.inc(labels, value);
-        emf?.count(metric, labels, value);
+      inc(labels, value = 1) {
+        prometheus.inc(labels ?? {}, value);
+        emf?.count(metric, labels ?? {}, value);
       },
     };
   };
