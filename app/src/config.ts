@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { DEFAULT_SERVICE_NAME } from './metric-names.js';
 
 /**
  * Environment → typed config, validated once at startup. Every bad or missing variable is named in
@@ -56,6 +57,12 @@ const EnvSchema = Type.Object({
   CREDENTIAL_REFRESH_SECONDS: integer(1, 86_400, 30, 'seconds between health-check cycles'),
   SHUTDOWN_DELAY_SECONDS: integer(0, 600, 5, 'seconds to stay up, unready, before closing the listener'),
   SHUTDOWN_GRACE_SECONDS: integer(1, 900, 25, 'seconds the whole shutdown may take'),
+  CLOUDWATCH_EMF: oneOf(['true', 'false'] as const, 'false'),
+  CLOUDWATCH_EMF_SERVICE: Type.String({
+    pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$',
+    default: DEFAULT_SERVICE_NAME,
+    description: 'a name of letters, digits and . _ / - (the Service dimension of the CloudWatch metrics)',
+  }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   AWS_REGION: optionalText('an AWS region such as eu-west-1'),
   AWS_ENDPOINT_URL_SECRETS_MANAGER: Type.Optional(
@@ -101,6 +108,8 @@ export interface AppConfig {
   idempotencyRetentionHours: number;
   shutdown: { delaySeconds: number; graceSeconds: number };
   logLevel: Env['LOG_LEVEL'];
+  /** Credential metrics as CloudWatch embedded metric format records on stdout (metric-names.ts). */
+  cloudwatchEmf: { enabled: boolean; service: string };
   aws: { region?: string; secretsManagerEndpoint?: string };
 }
 
@@ -186,6 +195,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     idempotencyRetentionHours: env.IDEMPOTENCY_RETENTION_HOURS,
     shutdown: { delaySeconds: env.SHUTDOWN_DELAY_SECONDS, graceSeconds: env.SHUTDOWN_GRACE_SECONDS },
     logLevel: env.LOG_LEVEL,
+    cloudwatchEmf: { enabled: env.CLOUDWATCH_EMF === 'true', service: env.CLOUDWATCH_EMF_SERVICE },
     aws: {
       ...(env.AWS_REGION !== undefined && { region: env.AWS_REGION }),
       ...(env.AWS_ENDPOINT_URL_SECRETS_MANAGER !== undefined && {

@@ -1,4 +1,5 @@
 import closeWithGrace from 'close-with-grace';
+import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger, SecretScrubber } from './logger.js';
 import { startService } from './service.js';
@@ -14,10 +15,17 @@ try {
   process.exit(1);
 }
 
-const logger = createLogger({ level: config.logLevel, scrubber, name: 'orders-api' });
+// One stdout writer for log lines and CloudWatch EMF records, so the two never interleave mid-line.
+const stdout = pino.destination({ fd: 1, sync: false });
+const logger = createLogger({ level: config.logLevel, scrubber, name: 'orders-api', destination: stdout });
 
 try {
-  const service = await startService({ config, logger, scrubber });
+  const service = await startService({
+    config,
+    logger,
+    scrubber,
+    emfOutput: (line) => stdout.write(`${line}\n`),
+  });
   const { delaySeconds, graceSeconds } = config.shutdown;
   closeWithGrace({ delay: graceSeconds * 1000, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'unexpected error; shutting down');

@@ -11,6 +11,8 @@ import { HealthCycle } from './health/health-cycle.js';
 import { buildApp } from './http/app.js';
 import { IdempotencyRetention } from './idempotency-retention.js';
 import type { SecretScrubber } from './logger.js';
+import { EmfRecorder } from './emf-recorder.js';
+import { EMF_NAMESPACE } from './metric-names.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { sleep } from './util/sleep.js';
 
@@ -20,6 +22,11 @@ export interface ServiceOptions {
   scrubber: SecretScrubber;
   /** Defaults to the SDK's default credential chain (the task role on Fargate). */
   secretsManager?: SecretsManagerClient;
+  /**
+   * Where CloudWatch EMF records go when `config.cloudwatchEmf.enabled`: one line each, written
+   * through the scrubber. main.ts passes the logger's stdout destination.
+   */
+  emfOutput?: (line: string) => void;
 }
 
 export interface RunningService {
@@ -36,7 +43,8 @@ export interface RunningService {
 /** The composition root: everything the process runs, wired in the order it must start. */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { config, logger, scrubber } = options;
-  const metrics = createMetrics();
+  const emf = createEmfRecorder(options);
+  const metrics = createMetrics({ ...(emf && { emf }) });
   const ownsClient = !options.secretsManager;
   const secretsManager =
     options.secretsManager ??
@@ -79,6 +87,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       logger: logger.child({ component: 'health' }),
       intervalSeconds: config.credentialRefreshSeconds,
       probeTimeoutMs: config.db.probeTimeoutMs,
+      metrics,
     });
     await health.start();
 
@@ -117,10 +126,38 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         health.stop();
         await pool.end();
         if (ownsClient) secretsManager.destroy();
+        // Last: the interval that saw the shutdown (readiness going 503) is written too.
+        await emf?.close();
       },
     };
   } catch (err) {
     await pool.end();
+    await emf?.close();
     throw err;
   }
+}
+
+function createEmfRecorder(options: ServiceOptions): EmfRecorder | undefined {
+  const { config, logger, scrubber } = options;
+  if (!config.cloudwatchEmf.enabled) return undefined;
+  const output = options.emfOutput ?? ((line: string) => process.stdout.write(`${line}\n`));
+  let reported = false;
+  const recorder = new EmfRecorder({
+    service: config.cloudwatchEmf.service,
+    // Only counts and bounded labels reach a record; the scrubber is the same second line of defence as for logs.
+    write: (line) => {
+      output(scrubber.scrub(line));
+    },
+    onError: (err) => {
+      if (reported) return;
+      reported = true;
+      logger.warn({ err: err instanceof Error ? err.name : 'error' }, 'a CloudWatch EMF record was dropped');
+    },
+  });
+  recorder.start();
+  logger.info(
+    { service: config.cloudwatchEmf.service, namespace: EMF_NAMESPACE },
+    'CloudWatch embedded metric format records on stdout every 60 s',
+  );
+  return recorder;
 }

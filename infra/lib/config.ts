@@ -33,6 +33,11 @@ export interface InfraConfig {
   dbAllocatedStorageGiB: number;
   /** Not 5432: one less thing for a scanner to guess. */
   dbPort: number;
+  /**
+   * The instance's max_connections (`SHOW max_connections`), for the connections alarm and widget.
+   * RDS derives it from the instance memory; the defaults are what the profile's class gives, rounded down.
+   */
+  dbMaxConnections: number;
   rotationStrategy: RotationStrategy;
   /** Rotation schedule of the app secret, in hours (Secrets Manager's minimum is 4). */
   rotationHours: number;
@@ -66,6 +71,7 @@ export const PROFILE_DEFAULTS: Record<Profile, ProfileDefaults> = {
     dbInstanceType: 't4g.micro',
     dbAllocatedStorageGiB: 20,
     dbPort: 5433,
+    dbMaxConnections: 80,
     rotationStrategy: 'alternating-users',
     rotationHours: 24,
     allowedCidr: '0.0.0.0/0',
@@ -88,6 +94,7 @@ export const PROFILE_DEFAULTS: Record<Profile, ProfileDefaults> = {
     dbInstanceType: 'm7g.large',
     dbAllocatedStorageGiB: 100,
     dbPort: 5433,
+    dbMaxConnections: 800,
     rotationStrategy: 'alternating-users',
     rotationHours: 24 * 30,
     allowedCidr: '0.0.0.0/0',
@@ -190,6 +197,7 @@ export function resolveConfig(raw: Record<string, unknown>): InfraConfig {
     dbInstanceType,
     dbAllocatedStorageGiB: int('dbAllocatedStorageGiB', 20, 65_536),
     dbPort: int('dbPort', 1150, 65_535),
+    dbMaxConnections: int('dbMaxConnections', 10, 262_143),
     rotationStrategy: oneOf('rotationStrategy', ROTATION_STRATEGIES),
     rotationHours: int('rotationHours', 4, 24 * 365),
     certificateArn: text(

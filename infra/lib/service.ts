@@ -61,6 +61,8 @@ export interface ServiceProps extends Pick<
   publicSubnets: ec2.SubnetSelection;
   appSubnets: ec2.SubnetSelection;
   secretArn: string;
+  /** The Service dimension of the app's CloudWatch metrics (CLOUDWATCH_EMF_SERVICE). */
+  metricsService: string;
   logRetention: logs.RetentionDays;
   removalPolicy: RemovalPolicy;
   deletionProtection: boolean;
@@ -130,6 +132,10 @@ export class Service extends Construct {
         SHUTDOWN_GRACE_SECONDS: String(SHUTDOWN.graceSeconds),
         DB_MIGRATE: 'true',
         LOG_LEVEL: 'info',
+        // Credential metrics as embedded metric format records on stdout: awslogs ships them to
+        // CloudWatch Logs, which extracts the metrics (no agent, no sidecar).
+        CLOUDWATCH_EMF: 'true',
+        CLOUDWATCH_EMF_SERVICE: props.metricsService,
       },
       stopTimeout: Duration.seconds(SHUTDOWN.stopTimeoutSeconds),
       // Liveness only (the image's HEALTHCHECK script); readiness is the load balancer's business.

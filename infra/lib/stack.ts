@@ -1,6 +1,6 @@
 /**
  * One stack, composed of one construct per concern:
- *   Network → Database → AppSecret (secret, bootstrap, rotation) → Service → Alarms
+ *   Network → Database → AppSecret (secret, bootstrap, rotation) → Service → Alarms → Dashboard
  * and the wiring between them that no single construct owns: who may reach the database, who may
  * read the secret, what waits for what.
  */
@@ -9,8 +9,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { Alarms } from './alarms.js';
+import { AppMetrics } from './app-metrics.js';
 import { AppSecret } from './app-secret.js';
 import type { InfraConfig } from './config.js';
+import { Dashboard } from './dashboard.js';
 import { Database } from './database.js';
 import { Network } from './network.js';
 import { Service } from './service.js';
@@ -25,6 +27,7 @@ export class RotatingCredentialsStack extends Stack {
   readonly appSecret: AppSecret;
   readonly service: Service;
   readonly alarms: Alarms;
+  readonly dashboard: Dashboard;
   readonly key: kms.Key | undefined;
 
   constructor(scope: Construct, id: string, props: RotatingCredentialsStackProps) {
@@ -78,7 +81,10 @@ export class RotatingCredentialsStack extends Stack {
       networkReady: this.network.endpoints,
     });
 
+    // The Service dimension of the app's metrics: one per stack, so two copies in an account stay apart.
+    const appMetrics = new AppMetrics(this.stackName);
     this.service = new Service(this, 'Api', {
+      metricsService: appMetrics.service,
       vpc: this.network.vpc,
       publicSubnets: this.network.publicSubnets,
       appSubnets: this.network.appSubnets,
@@ -114,6 +120,20 @@ export class RotatingCredentialsStack extends Stack {
       targetGroup: this.service.targetGroup,
       customerManagedKey: config.customerManagedKey,
       email: config.alarmEmail,
+      appMetrics,
+      database: this.database.instance,
+      maxConnections: config.dbMaxConnections,
+    });
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      appMetrics,
+      rotationFunction: this.appSecret.rotationFunction,
+      rotationLogGroup: this.appSecret.rotationLogGroup,
+      loadBalancer: this.service.loadBalancer,
+      targetGroup: this.service.targetGroup,
+      database: this.database.instance,
+      maxConnections: config.dbMaxConnections,
+      alarms: this.alarms.alarms,
     });
 
     // CDK's singleton that sets the retention of the log group RDS creates for the postgresql export.
@@ -143,6 +163,7 @@ export class RotatingCredentialsStack extends Stack {
     new CfnOutput(this, 'ServiceName', { value: this.service.service.serviceName });
     new CfnOutput(this, 'TargetGroupArn', { value: this.service.targetGroup.targetGroupArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
   }
 }
 

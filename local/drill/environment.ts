@@ -133,6 +133,8 @@ async function embedded(
     env = {
       ...stack.env,
       ...loadTestTaskEnv(options),
+      // The tasks write their CloudWatch EMF records too, so the leak scan reads those as well.
+      CLOUDWATCH_EMF: 'true',
       ...taskEnv,
       // --pool-max wins over a fault's own pool size.
       ...(options.poolMax !== undefined && { DB_POOL_MAX: String(options.poolMax) }),

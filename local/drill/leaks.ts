@@ -4,6 +4,8 @@ export interface LeakScan {
   passwordsChecked: number;
   sourcesScanned: number;
   linesScanned: number;
+  /** Of those lines, CloudWatch embedded metric format records (the tasks write them with CLOUDWATCH_EMF on). */
+  emfRecordsScanned: number;
   /** Occurrences of any password (plain or JSON-escaped), per source; the values are never kept. */
   occurrences: number;
   bySource: Record<string, number>;
@@ -47,6 +49,7 @@ export function scanForPasswords(
     passwordsChecked: passwords.size,
     sourcesScanned: 0,
     linesScanned: 0,
+    emfRecordsScanned: 0,
     occurrences: 0,
     bySource: {},
   };
@@ -55,10 +58,16 @@ export function scanForPasswords(
     let found = 0;
     for (const line of lines) {
       scan.linesScanned++;
+      if (isEmfRecord(line)) scan.emfRecordsScanned++;
       for (const n of needles) found += countOccurrences(line, n);
     }
     scan.bySource[source] = (scan.bySource[source] ?? 0) + found;
     scan.occurrences += found;
   }
   return scan;
+}
+
+/** A CloudWatch embedded metric format record: one JSON object per line with `_aws.CloudWatchMetrics`. */
+export function isEmfRecord(line: string): boolean {
+  return line.startsWith('{') && line.includes('"_aws":') && line.includes('"CloudWatchMetrics":');
 }

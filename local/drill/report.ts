@@ -253,7 +253,7 @@ export function summaryTable(r: DrillReport): string {
   );
   const l = r.leaks;
   lines.push(
-    `secret hygiene: ${l.passwordsChecked} passwords checked in ${l.linesScanned} lines from ${l.sourcesScanned} sources` +
+    `secret hygiene: ${l.passwordsChecked} passwords checked in ${l.linesScanned} lines (${l.emfRecordsScanned} CloudWatch EMF records) from ${l.sourcesScanned} sources` +
       ` + report files: ${l.occurrences + (l.reportFileOccurrences ?? 0)} occurrences`,
   );
   if (r.appPrincipal) {

@@ -33,6 +33,8 @@ describe('npm run drill', () => {
         expect(report.leaks.passwordsChecked).toBeGreaterThanOrEqual(3);
         expect(report.leaks.occurrences).toBe(0);
         expect(report.leaks.reportFileOccurrences).toBe(0);
+        // the tasks' CloudWatch EMF records are among the lines scanned
+        expect(report.leaks.emfRecordsScanned).toBeGreaterThan(0);
         // every log of the run was scanned: app tasks, rotation function, endpoint, PostgreSQL server
         expect(Object.keys(report.leaks.bySource)).toEqual(
           expect.arrayContaining([

@@ -78,6 +78,25 @@ describe('drill helpers', () => {
     expect(JSON.stringify(scan)).not.toContain('word-123');
   });
 
+  it('scans CloudWatch EMF records like any other task line, and counts them', () => {
+    const pw = 'emf-secret-456789';
+    const record = (extra: Record<string, unknown>) =>
+      JSON.stringify({
+        Service: 'orders-api',
+        _aws: {
+          Timestamp: 0,
+          CloudWatchMetrics: [{ Namespace: 'N', Dimensions: [['Service']], Metrics: [] }],
+        },
+        ...extra,
+      });
+    const scan = scanForPasswords(
+      [{ source: 'task1', lines: ['{"level":30,"msg":"ready"}', record({}), record({ Outcome: pw })] }],
+      new Set([pw]),
+    );
+    expect(scan.emfRecordsScanned).toBe(2);
+    expect(scan.occurrences).toBe(1);
+  });
+
   it('reads pool swaps and Secrets Manager calls from /metrics', () => {
     const m = parseTaskMetrics(
       [

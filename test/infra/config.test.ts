@@ -34,13 +34,14 @@ describe('infra config', () => {
         dbPort: '5432x',
         rotationStrategy: 'sometimes',
         certificateArn: 'nope',
+        dbMaxConnections: '5',
       });
     } catch (err) {
       error = err;
     }
     expect(error).toBeInstanceOf(InfraConfigError);
     const message = (error as Error).message;
-    for (const key of ['egress', 'dbPort', 'rotationStrategy', 'certificateArn'])
+    for (const key of ['egress', 'dbPort', 'rotationStrategy', 'certificateArn', 'dbMaxConnections'])
       expect(message).toContain(key);
   });
 

@@ -29,7 +29,13 @@ describe('loadConfig', () => {
       http: { host: '0.0.0.0', port: 3000, writesPerMinute: 600, trustProxy: false, apiDocs: false },
       credentialRefreshSeconds: 30,
       logLevel: 'info',
+      cloudwatchEmf: { enabled: false, service: 'orders-api' },
     });
+  });
+
+  it('turns CloudWatch EMF on and names its service', () => {
+    const config = loadConfig({ ...minimal, CLOUDWATCH_EMF: 'true', CLOUDWATCH_EMF_SERVICE: 'orders-prod' });
+    expect(config.cloudwatchEmf).toEqual({ enabled: true, service: 'orders-prod' });
   });
 
   it('converts and keeps every variable it knows', () => {
@@ -104,6 +110,8 @@ describe('loadConfig', () => {
     ['DB_POOL_MAX', '0', /DB_POOL_MAX must be an integer from 1/],
     ['CREDENTIAL_REFRESH_SECONDS', '-3', /CREDENTIAL_REFRESH_SECONDS must be an integer/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
+    ['CLOUDWATCH_EMF', 'yes', /CLOUDWATCH_EMF must be one of true, false \(got "yes"\)/],
+    ['CLOUDWATCH_EMF_SERVICE', 'orders api', /CLOUDWATCH_EMF_SERVICE must be a name of letters/],
     [
       'RATE_LIMIT_WRITES_PER_MINUTE',
       '-1',

@@ -95,7 +95,7 @@ export class CredentialStore extends EventEmitter<StoreEvents> {
         if (!version) throw new Error('secret has no AWSCURRENT version');
         const parsed = this.#parse(version); // a malformed secret at startup is fatal: nothing to fall back on
         const active = this.#toActive(version, AWSCURRENT, parsed);
-        this.#active = active;
+        this.#use(active);
         this.#opts.logger.info(
           { versionId: active.versionId, username: active.credentials.username, sources: active.sources },
           'database credentials loaded (host/port/dbname sources: secret, env or default)',
@@ -141,7 +141,7 @@ export class CredentialStore extends EventEmitter<StoreEvents> {
     if (!current) return 'unchanged';
     if (current === active.versionId) {
       // A single-user rotation we were already running on has finished.
-      if (active.stage !== AWSCURRENT) this.#active = { ...active, stage: AWSCURRENT };
+      if (active.stage !== AWSCURRENT) this.#use({ ...active, stage: AWSCURRENT });
       return 'unchanged';
     }
     // Mid single-user rotation we run on AWSPENDING because the old password no longer works.
@@ -202,8 +202,9 @@ export class CredentialStore extends EventEmitter<StoreEvents> {
   /** Make a candidate the credentials in use (the pool proved it logs in). */
   adopt(next: ActiveCredentials, reason: string): void {
     const previous = this.active;
-    this.#active = next;
+    this.#use(next);
     this.#opts.metrics.credentialRefreshes.inc({ reason, outcome: 'adopted' });
+    this.#opts.metrics.credentialAdoptions.inc({ stage: next.stage });
     this.#opts.logger.info(
       {
         reason,
@@ -243,6 +244,11 @@ export class CredentialStore extends EventEmitter<StoreEvents> {
     }
     this.adopt(this.#toActive(version, stage, parsed), reason);
     return 'changed';
+  }
+
+  #use(active: ActiveCredentials): void {
+    this.#active = active;
+    this.#opts.metrics.credentialsOnPending.set(active.stage === AWSPENDING ? 1 : 0);
   }
 
   #parse(version: SecretVersion): ParsedSecret {

@@ -313,6 +313,8 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
           );
           const triedCandidate = await this.#recoverFromAuthFailure(versionId);
           if (Date.now() >= giveUpAt) {
+            metrics.authFailureRecoveries.inc({ outcome: 'exhausted' });
+            metrics.connectionAcquireFailures.inc({ reason: 'auth' });
             throw new DatabaseUnavailableError('database credentials rejected and no usable version found', {
               cause: err,
             });
@@ -334,6 +336,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
               'database refused a connection for capacity; waiting for the pool’s own connections',
             );
           if (Date.now() >= capacityGiveUpAt) {
+            metrics.connectionAcquireFailures.inc({ reason: 'capacity' });
             throw new DatabaseUnavailableError('database connection limit reached', { cause: err });
           }
           // Nothing of ours to wait for: the server must free a slot first.
@@ -347,11 +350,14 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
           continue;
         }
         if (err instanceof CapacityWaitExpired) {
+          metrics.connectionAcquireFailures.inc({ reason: 'capacity' });
           throw new DatabaseUnavailableError('database connection limit reached', { cause: err });
         }
         if (isPoolTimeout(err) || isConnectionLost(err)) {
+          metrics.connectionAcquireFailures.inc({ reason: isPoolTimeout(err) ? 'timeout' : 'lost' });
           throw this.#unavailable('no database connection available', err);
         }
+        metrics.connectionAcquireFailures.inc({ reason: 'other' });
         throw err;
       }
     }
@@ -375,29 +381,38 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       this.#lastRecovery = { versionId: failedVersionId, at: Date.now() };
       if (this.#refused.size >= 64) this.#refused.clear();
       this.#refused.add(failedVersionId);
-      const { store } = this.#opts;
-      // A rotation the health cycle saw under way: its AWSPENDING version is already read, so a
-      // single-user window costs no Secrets Manager call and no backoff.
-      const held = store.readAhead;
-      if (held && held.versionId !== failedVersionId && (await this.#tryCandidate(held))) return true;
-      const outcome = await store.refreshAfterAuthFailure(failedVersionId);
-      if (outcome === 'changed') {
-        await this.ensureCurrent();
-        return true;
-      }
-      if (outcome !== 'unchanged') return held !== undefined; // Secrets Manager unreachable: cached values only
-      // AWSCURRENT is what failed. A single-user rotation between setSecret and finishSecret has
-      // already given the database the AWSPENDING password; a rolled-back one may leave AWSPREVIOUS.
-      let tried = held !== undefined;
-      for (const stage of [AWSPENDING, AWSPREVIOUS] as const) {
-        const candidate = await store.candidate(stage);
-        if (!candidate || candidate.versionId === failedVersionId || candidate.versionId === held?.versionId)
-          continue;
-        tried = true;
-        if (await this.#tryCandidate(candidate)) return true;
-      }
-      return tried;
+      const { store, metrics } = this.#opts;
+      const triedCandidate = await this.#findWorkingVersion(failedVersionId);
+      const recovered = store.active.versionId !== failedVersionId;
+      metrics.authFailureRecoveries.inc({ outcome: recovered ? 'recovered' : 'retry' });
+      return triedCandidate;
     });
+  }
+
+  /** The body of one recovery: true when it tried a candidate version. */
+  async #findWorkingVersion(failedVersionId: string): Promise<boolean> {
+    const { store } = this.#opts;
+    // A rotation the health cycle saw under way: its AWSPENDING version is already read, so a
+    // single-user window costs no Secrets Manager call and no backoff.
+    const held = store.readAhead;
+    if (held && held.versionId !== failedVersionId && (await this.#tryCandidate(held))) return true;
+    const outcome = await store.refreshAfterAuthFailure(failedVersionId);
+    if (outcome === 'changed') {
+      await this.ensureCurrent();
+      return true;
+    }
+    if (outcome !== 'unchanged') return held !== undefined; // Secrets Manager unreachable: cached values only
+    // AWSCURRENT is what failed. A single-user rotation between setSecret and finishSecret has
+    // already given the database the AWSPENDING password; a rolled-back one may leave AWSPREVIOUS.
+    let tried = held !== undefined;
+    for (const stage of [AWSPENDING, AWSPREVIOUS] as const) {
+      const candidate = await store.candidate(stage);
+      if (!candidate || candidate.versionId === failedVersionId || candidate.versionId === held?.versionId)
+        continue;
+      tried = true;
+      if (await this.#tryCandidate(candidate)) return true;
+    }
+    return tried;
   }
 
   /**
@@ -441,6 +456,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
     const target = this.#opts.store.active.credentials;
     const old = this.#active;
     if (this.#closed || identityOf(target) === old.identity) return;
+    const startedAt = performance.now();
     const next = this.#createGeneration(target);
     const inUse = old.pool.totalCount - old.pool.idleCount;
     const warmCount = Math.max(1, Math.min(inUse, this.#opts.db.poolMax));
@@ -451,6 +467,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
     }
     this.#active = next;
     this.#opts.metrics.poolSwaps.inc();
+    this.#opts.metrics.poolSwapDuration.observe((performance.now() - startedAt) / 1000);
     const swap: PoolSwap = { from: old.username, to: next.username, generation: next.generation, warmed };
     this.#opts.logger.info(swap, 'database pool swapped; draining the old one');
     this.emit('swap', swap);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { CredentialStore } from '../credentials/credential-store.js';
 import { errorName } from '../credentials/secret-source.js';
 import type { RotatingPool } from '../db/rotating-pool.js';
+import type { Metrics } from '../metrics.js';
 import { jittered } from '../util/backoff.js';
 import type { ReadinessSnapshot, ReadinessSource } from './readiness.js';
 
@@ -14,6 +15,8 @@ export interface HealthCycleOptions {
   probeTimeoutMs: number;
   /** While the database is unreachable it is probed this often, so readiness returns soon after it does. Default 500. */
   recoveryProbeMs?: number;
+  /** Counts each change of readiness (the first `ready` at startup included). */
+  metrics?: Pick<Metrics, 'readinessTransitions'>;
 }
 
 export interface CycleResult {
@@ -40,6 +43,8 @@ export class HealthCycle implements ReadinessSource {
   #probing: Promise<boolean> | undefined;
   #recoveryTimer: NodeJS.Timeout | undefined;
   #unreachableSince: number | undefined;
+  /** Readiness as last reported; a task starts unready. */
+  #wasReady = false;
 
   constructor(options: HealthCycleOptions) {
     this.#opts = options;
@@ -68,6 +73,7 @@ export class HealthCycle implements ReadinessSource {
   /** From now on readiness is 503 (shutdown); the cycle keeps the state fresh until stop(). */
   setDraining(): void {
     this.#draining = true;
+    this.#noteReadiness();
   }
 
   stop(): void {
@@ -147,7 +153,15 @@ export class HealthCycle implements ReadinessSource {
       this.#database = { reachable: false, checkedAt, error: errorName(err) };
       this.#scheduleRecoveryProbe();
     }
+    this.#noteReadiness();
     return this.#database.reachable;
+  }
+
+  #noteReadiness(): void {
+    const ready = !this.#draining && this.#database.reachable;
+    if (ready === this.#wasReady) return;
+    this.#wasReady = ready;
+    this.#opts.metrics?.readinessTransitions.inc({ to: ready ? 'ready' : 'unready' });
   }
 
   #scheduleRecoveryProbe(): void {
