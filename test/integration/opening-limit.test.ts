@@ -24,7 +24,7 @@ afterAll(async () => {
 function countingPool(max: number) {
   const seen = { opening: 0, peak: 0, opened: 0 };
   class CountingClient extends pg.Client {
-    constructor(config: pg.ClientConfig) {
+    constructor(config?: pg.ClientConfig) {
       super(config); // pg-pool makes a client right before connecting it
       seen.opening++;
       seen.peak = Math.max(seen.peak, seen.opening);
