@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OpeningLimit } from '../../app/src/db/opening-limit.js';
+import { OpeningLimit, OpeningTurnExpired } from '../../app/src/db/opening-limit.js';
 import { startTestPostgres, type RunningPostgres } from '../helpers/postgres.js';
 
 let server: RunningPostgres;
@@ -75,9 +75,9 @@ describe('opening limit', () => {
 
   it('with a limit of 2, at most 2 handshakes run at once and every checkout is served', async () => {
     const { pool, seen } = countingPool(10);
-    const limit = new OpeningLimit(pool, 2, 5000);
+    const limit = new OpeningLimit(pool, 2);
     try {
-      expect(await checkouts(12, () => limit.connect())).toBe(12);
+      expect(await checkouts(12, () => limit.connect(5000))).toBe(12);
       expect(seen.peak).toBe(2);
       expect(limit.opening).toBe(0);
       // queued checkouts were served on the connections already opened, not one each
@@ -89,11 +89,11 @@ describe('opening limit', () => {
 
   it('hands a released connection to a waiting checkout instead of opening another', async () => {
     const { pool, seen } = countingPool(10);
-    const limit = new OpeningLimit(pool, 1, 5000);
+    const limit = new OpeningLimit(pool, 1);
     try {
-      const first = await limit.connect();
-      const opening = limit.connect(); // the one handshake the limit allows
-      const waiting = limit.connect();
+      const first = await limit.connect(5000);
+      const opening = limit.connect(5000); // the one handshake the limit allows
+      const waiting = limit.connect(5000);
       first.release();
       const second = await waiting;
       expect(second).toBe(first);
@@ -121,7 +121,7 @@ describe('opening limit', () => {
       await once(silent, 'close');
     });
 
-    it('lets a waiting checkout go ahead once the wait bound has passed', async () => {
+    it('fails a checkout that gets no turn within its budget, while the handshake it waited on still hangs', async () => {
       const address = silent.address();
       if (address === null || typeof address === 'string') throw new Error('no port');
       const pool = new pg.Pool({
@@ -129,19 +129,26 @@ describe('opening limit', () => {
         port: address.port,
         user: 'nobody',
         password: 'unused',
-        connectionTimeoutMillis: 3000,
+        connectionTimeoutMillis: 30_000,
         max: 4,
       });
       pool.on('error', () => undefined);
-      const limit = new OpeningLimit(pool, 1, 200);
-      const first = limit.connect().catch((err: unknown) => err);
+      const limit = new OpeningLimit(pool, 1);
+      let firstSettled = false;
+      const first = limit.connect(30_000).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      void first.finally(() => (firstSettled = true));
       await once(silent, 'connection');
-      const second = limit.connect().catch((err: unknown) => err);
-      await once(silent, 'connection'); // the second handshake starts although the first never finished
-      expect(limit.opening).toBe(2);
+
+      await expect(limit.connect(200)).rejects.toBeInstanceOf(OpeningTurnExpired);
+      expect(firstSettled).toBe(false); // the budget ended the wait, not the hanging handshake
+      expect(limit.opening).toBe(1);
+      expect(sockets).toHaveLength(1); // the waiting checkout never started a handshake of its own
+
       for (const s of sockets) s.destroy();
       expect(await first).toBeInstanceOf(Error);
-      expect(await second).toBeInstanceOf(Error);
       expect(limit.opening).toBe(0);
       await pool.end();
     });

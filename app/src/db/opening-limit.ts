@@ -1,5 +1,11 @@
 import { EventEmitter, once } from 'node:events';
 import type pg from 'pg';
+import { checkoutWithin } from './bounded-checkout.js';
+
+/** No turn to open a connection, and none came back, within the checkout's budget. */
+export class OpeningTurnExpired extends Error {
+  override readonly name = 'OpeningTurnExpired';
+}
 
 /**
  * At most `limit` new connections being opened by one pool at a time; a checkout that would open
@@ -15,15 +21,12 @@ import type pg from 'pg';
 export class OpeningLimit {
   readonly #pool: pg.Pool;
   readonly #limit: number;
-  readonly #maxWaitMs: number;
   readonly #changes = new EventEmitter();
   #opening = 0;
 
-  /** `maxWaitMs` bounds the wait for a turn; past it the checkout goes ahead (pg's own timeout still applies). */
-  constructor(pool: pg.Pool, limit: number, maxWaitMs: number) {
+  constructor(pool: pg.Pool, limit: number) {
     this.#pool = pool;
     this.#limit = limit;
-    this.#maxWaitMs = maxWaitMs;
     this.#changes.setMaxListeners(0);
     pool.on('release', () => this.#changes.emit('change'));
   }
@@ -33,15 +36,34 @@ export class OpeningLimit {
     return this.#opening;
   }
 
-  async connect(connect: () => Promise<pg.PoolClient> = () => this.#pool.connect()): Promise<pg.PoolClient> {
-    const signal = AbortSignal.timeout(this.#maxWaitMs);
-    while (this.#wouldOpen() && this.#opening >= this.#limit && !signal.aborted) {
+  /**
+   * A checkout within `budgetMs`, the wait for a turn included: a request never waits longer for
+   * a connection than it would without the limit (the server frozen, every turn taken by a
+   * handshake that hangs until pg's connect timeout).
+   */
+  async connect(budgetMs: number): Promise<pg.PoolClient> {
+    const startedAt = performance.now();
+    const signal = AbortSignal.timeout(budgetMs);
+    while (this.#wouldOpen() && this.#opening >= this.#limit) {
+      if (signal.aborted)
+        throw new OpeningTurnExpired(`no connection came free or opened within ${budgetMs} ms`);
       await once(this.#changes, 'change', { signal }).catch(() => undefined);
     }
-    if (!this.#wouldOpen()) return connect();
+    const waitedMs = performance.now() - startedAt;
+    const opens = this.#wouldOpen();
+    // pg-pool's own connect timeout starts now: a turn that came late gets what is left of the budget.
+    const checkout = (): Promise<pg.PoolClient> =>
+      waitedMs < 1
+        ? this.#pool.connect()
+        : checkoutWithin(
+            this.#pool.connect(),
+            budgetMs - waitedMs,
+            () => new OpeningTurnExpired(`no connection within ${budgetMs} ms`),
+          );
+    if (!opens) return checkout();
     this.#opening++;
     try {
-      return await connect();
+      return await checkout();
     } finally {
       this.#opening--;
       this.#changes.emit('change');

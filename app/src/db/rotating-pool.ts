@@ -19,7 +19,8 @@ import {
   type TransactionOptions,
 } from './database.js';
 import { CapacityCeiling } from './capacity-ceiling.js';
-import { OpeningLimit } from './opening-limit.js';
+import { checkoutWithin } from './bounded-checkout.js';
+import { OpeningLimit, OpeningTurnExpired } from './opening-limit.js';
 import {
   isAuthFailure,
   isCapacityRefusal,
@@ -302,8 +303,12 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       generation.ceiling.relax(Date.now());
       try {
         return capacityRefusals === 0
-          ? await generation.opening.connect()
-          : await connectWithin(generation.pool, capacityGiveUpAt - Date.now());
+          ? await generation.opening.connect(db.connectTimeoutMs)
+          : await checkoutWithin(
+              generation.pool.connect(),
+              capacityGiveUpAt - Date.now(),
+              () => new CapacityWaitExpired('no pooled connection came free within the connect timeout'),
+            );
       } catch (err) {
         if (isAuthFailure(err)) {
           metrics.authFailureRetries.inc();
@@ -348,6 +353,10 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
               ),
             );
           continue;
+        }
+        if (err instanceof OpeningTurnExpired) {
+          metrics.connectionAcquireFailures.inc({ reason: 'timeout' });
+          throw this.#unavailable('no database connection available', err);
         }
         if (err instanceof CapacityWaitExpired) {
           metrics.connectionAcquireFailures.inc({ reason: 'capacity' });
@@ -570,7 +579,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       idleMs: IDLE_TIMEOUT_MS,
       scarceIdleMs: SCARCE_IDLE_TIMEOUT_MS,
     });
-    generation.opening = new OpeningLimit(generation.pool, MAX_OPENING, this.#opts.db.connectTimeoutMs);
+    generation.opening = new OpeningLimit(generation.pool, MAX_OPENING);
     generation.pool.on('error', (err) => {
       this.#opts.logger.warn(
         { code: errorName(err), generation: generation.generation },
@@ -625,37 +634,6 @@ const authFlightKey = (versionId: string) => `auth:${versionId}`;
 /** The capacity wait ran out while queued for one of the pool's own connections. */
 class CapacityWaitExpired extends Error {
   override readonly name = 'CapacityWaitExpired';
-}
-
-/**
- * pool.connect() bounded by `ms` (pg-pool's own timeout is per pool, not per call). A connection
- * that arrives after the bound goes straight back to the pool.
- */
-async function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> {
-  const connecting = pool.connect();
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => {
-        reject(new CapacityWaitExpired(`no pooled connection came free within ${Math.round(ms)} ms`));
-      },
-      Math.max(0, ms),
-    );
-  });
-  try {
-    return await Promise.race([connecting, expired]);
-  } catch (err) {
-    if (err instanceof CapacityWaitExpired)
-      connecting.then(
-        (client) => {
-          client.release();
-        },
-        () => undefined,
-      );
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** SQLSTATE class 53 from a statement (disk full, out of memory): the database cannot serve now, a 503. */
