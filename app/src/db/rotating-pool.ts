@@ -310,6 +310,12 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
               () => new CapacityWaitExpired('no pooled connection came free within the connect timeout'),
             );
       } catch (err) {
+        // The pool was closed, or swapped out and drained, while this checkout waited for its turn
+        // to open a connection: nothing was sent, so it moves to the pool in use (503 once closed).
+        const superseded = this.#superseded(generation);
+        if (superseded === 'closed')
+          throw new DatabaseUnavailableError('database pool is closed', { cause: err });
+        if (superseded === 'swapped') continue;
         if (isAuthFailure(err)) {
           metrics.authFailureRetries.inc();
           logger.warn(
@@ -370,6 +376,12 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
         throw err;
       }
     }
+  }
+
+  /** Whether `generation` stopped being the pool checkouts go to (during an await). */
+  #superseded(generation: Generation): 'closed' | 'swapped' | undefined {
+    if (this.#closed) return 'closed';
+    return generation === this.#active ? undefined : 'swapped';
   }
 
   #unavailable(message: string, cause: unknown): DatabaseUnavailableError {

@@ -1,0 +1,50 @@
+/**
+ * A pool swap (alternating users) the moment every connection was dropped: requests are waiting
+ * for their turn to open a connection on the old pool when it is swapped out and drained. They
+ * must move to the new pool, never fail on the ended one.
+ */
+import { once } from 'node:events';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computeScramVerifier } from '../../rotation/scram-verifier.js';
+import { startServiceHarness, type ServiceHarness } from '../helpers/service-harness.js';
+import { startSteadyLoad } from '../helpers/steady-load.js';
+
+let h: ServiceHarness;
+
+beforeAll(async () => {
+  h = await startServiceHarness({ DB_POOL_MAX: '8' });
+});
+
+afterAll(async () => {
+  await h.stop();
+});
+
+describe('pool swap during a reconnect burst', () => {
+  it('serves every request across six swaps, each right after every app connection was killed', async () => {
+    const clonePassword = await h.newPassword();
+    await h.master.query(
+      `CREATE ROLE app_clone WITH LOGIN PASSWORD ${pg.escapeLiteral(computeScramVerifier(clonePassword))} IN ROLE app_owner`,
+    );
+    const original = await h.currentSecret();
+    const load = startSteadyLoad(h.service.url, { workers: 16 });
+    await load.waitForRequests(200);
+
+    let killed = 0;
+    for (const username of ['app_clone', 'app', 'app_clone', 'app', 'app_clone', 'app']) {
+      const password = username === 'app' ? String(original.value.password) : clonePassword;
+      const versionId = await h.putVersion(JSON.stringify({ ...original.value, username, password }));
+      await h.promote(versionId);
+      await load.waitForRequests(50); // every worker back on a pooled connection
+      const swapped = once(h.service.pool, 'swap');
+      killed += await h.killSessions(['app', 'app_clone']);
+      await h.service.health.runOnce();
+      await swapped;
+      await load.waitForRequests(100);
+    }
+
+    const result = await load.stop();
+    expect(result.failures).toEqual([]);
+    expect(killed).toBeGreaterThan(0);
+  });
+});
