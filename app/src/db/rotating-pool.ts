@@ -19,8 +19,6 @@ import {
   type TransactionOptions,
 } from './database.js';
 import { CapacityCeiling } from './capacity-ceiling.js';
-import { checkoutWithin } from './bounded-checkout.js';
-import { OpeningLimit, OpeningTurnExpired } from './opening-limit.js';
 import {
   isAuthFailure,
   isCapacityRefusal,
@@ -57,7 +55,6 @@ interface Generation {
   /** The newest password known for this pool's user; new connections read it. */
   password: string;
   ceiling: CapacityCeiling;
-  opening: OpeningLimit;
 }
 
 const AUTH_RETRY_BACKOFF = { baseMs: 100, maxMs: 2000 };
@@ -70,8 +67,6 @@ const CAPACITY_RELAX_MS = 5000;
 const IDLE_TIMEOUT_MS = 30_000;
 /** While the server is short of connections, idle ones go back to it this soon. */
 const SCARCE_IDLE_TIMEOUT_MS = 1000;
-/** New connections one pool opens at once; further checkouts wait for one of them or a released one. */
-const MAX_OPENING = 2;
 /** How often checkouts are looked at for one held suspiciously long (a silent server). */
 const STALL_SCAN_MS = 250;
 
@@ -303,19 +298,9 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       generation.ceiling.relax(Date.now());
       try {
         return capacityRefusals === 0
-          ? await generation.opening.connect(db.connectTimeoutMs)
-          : await checkoutWithin(
-              generation.pool.connect(),
-              capacityGiveUpAt - Date.now(),
-              () => new CapacityWaitExpired('no pooled connection came free within the connect timeout'),
-            );
+          ? await generation.pool.connect()
+          : await connectWithin(generation.pool, capacityGiveUpAt - Date.now());
       } catch (err) {
-        // The pool was closed, or swapped out and drained, while this checkout waited for its turn
-        // to open a connection: nothing was sent, so it moves to the pool in use (503 once closed).
-        const superseded = this.#superseded(generation);
-        if (superseded === 'closed')
-          throw new DatabaseUnavailableError('database pool is closed', { cause: err });
-        if (superseded === 'swapped') continue;
         if (isAuthFailure(err)) {
           metrics.authFailureRetries.inc();
           logger.warn(
@@ -360,10 +345,6 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
             );
           continue;
         }
-        if (err instanceof OpeningTurnExpired) {
-          metrics.connectionAcquireFailures.inc({ reason: 'timeout' });
-          throw this.#unavailable('no database connection available', err);
-        }
         if (err instanceof CapacityWaitExpired) {
           metrics.connectionAcquireFailures.inc({ reason: 'capacity' });
           throw new DatabaseUnavailableError('database connection limit reached', { cause: err });
@@ -376,12 +357,6 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
         throw err;
       }
     }
-  }
-
-  /** Whether `generation` stopped being the pool checkouts go to (during an await). */
-  #superseded(generation: Generation): 'closed' | 'swapped' | undefined {
-    if (this.#closed) return 'closed';
-    return generation === this.#active ? undefined : 'swapped';
   }
 
   #unavailable(message: string, cause: unknown): DatabaseUnavailableError {
@@ -569,7 +544,6 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       username: credentials.username,
       password: credentials.password,
       ceiling: undefined as unknown as CapacityCeiling,
-      opening: undefined as unknown as OpeningLimit,
     };
     const lifetime = this.#opts.db.maxLifetimeSeconds;
     const random = this.#opts.random ?? Math.random;
@@ -591,7 +565,6 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       idleMs: IDLE_TIMEOUT_MS,
       scarceIdleMs: SCARCE_IDLE_TIMEOUT_MS,
     });
-    generation.opening = new OpeningLimit(generation.pool, MAX_OPENING);
     generation.pool.on('error', (err) => {
       this.#opts.logger.warn(
         { code: errorName(err), generation: generation.generation },
@@ -646,6 +619,37 @@ const authFlightKey = (versionId: string) => `auth:${versionId}`;
 /** The capacity wait ran out while queued for one of the pool's own connections. */
 class CapacityWaitExpired extends Error {
   override readonly name = 'CapacityWaitExpired';
+}
+
+/**
+ * pool.connect() bounded by `ms` (pg-pool's own timeout is per pool, not per call). A connection
+ * that arrives after the bound goes straight back to the pool.
+ */
+async function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> {
+  const connecting = pool.connect();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => {
+        reject(new CapacityWaitExpired(`no pooled connection came free within ${Math.round(ms)} ms`));
+      },
+      Math.max(0, ms),
+    );
+  });
+  try {
+    return await Promise.race([connecting, expired]);
+  } catch (err) {
+    if (err instanceof CapacityWaitExpired)
+      connecting.then(
+        (client) => {
+          client.release();
+        },
+        () => undefined,
+      );
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** SQLSTATE class 53 from a statement (disk full, out of memory): the database cannot serve now, a 503. */
