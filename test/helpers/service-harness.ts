@@ -46,6 +46,8 @@ export interface Backends {
   newPassword(): Promise<string>;
   /** ALTER ROLE … PASSWORD with a SCRAM verifier (no cleartext reaches the server). */
   setRolePassword(role: string, password: string): Promise<void>;
+  /** A second login for the app's schema (the alternating-users clone), with a new password; returns it. */
+  createAppRole(role: string): Promise<string>;
   /** pg_terminate_backend for every session of these roles: the next request needs new connections. */
   killSessions(roles: string[]): Promise<number>;
   /** Environment for an app process (the app principal), as `npm run stack` writes it. */
@@ -109,6 +111,14 @@ export async function startBackends(options: BackendOptions = {}): Promise<Backe
     return { versionId: out.VersionId ?? '', value };
   };
   await currentSecret();
+  const newPassword = async () => {
+    const out = await admin.send(
+      new GetRandomPasswordCommand({ PasswordLength: 32, ExcludeCharacters: ':/@"\'\\ ' }),
+    );
+    const password = out.RandomPassword ?? '';
+    passwords.push(password);
+    return password;
+  };
 
   return {
     postgres,
@@ -150,18 +160,18 @@ export async function startBackends(options: BackendOptions = {}): Promise<Backe
         )
         .catch(() => undefined); // it may not hold AWSPENDING
     },
-    async newPassword() {
-      const out = await admin.send(
-        new GetRandomPasswordCommand({ PasswordLength: 32, ExcludeCharacters: ':/@"\'\\ ' }),
-      );
-      const password = out.RandomPassword ?? '';
-      passwords.push(password);
-      return password;
-    },
+    newPassword,
     async setRolePassword(role, password) {
       await master.query(
         `ALTER ROLE ${pg.escapeIdentifier(role)} WITH PASSWORD ${pg.escapeLiteral(computeScramVerifier(password))}`,
       );
+    },
+    async createAppRole(role) {
+      const password = await newPassword();
+      await master.query(
+        `CREATE ROLE ${pg.escapeIdentifier(role)} WITH LOGIN PASSWORD ${pg.escapeLiteral(computeScramVerifier(password))} IN ROLE app_owner`,
+      );
+      return password;
     },
     async killSessions(roles) {
       const result = await master.query(

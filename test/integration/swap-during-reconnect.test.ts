@@ -4,9 +4,7 @@
  * must move to the new pool, never fail on the ended one.
  */
 import { once } from 'node:events';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeScramVerifier } from '../../rotation/scram-verifier.js';
 import { startServiceHarness, type ServiceHarness } from '../helpers/service-harness.js';
 import { startSteadyLoad } from '../helpers/steady-load.js';
 
@@ -22,10 +20,7 @@ afterAll(async () => {
 
 describe('pool swap during a reconnect burst', () => {
   it('serves every request across six swaps, each right after every app connection was killed', async () => {
-    const clonePassword = await h.newPassword();
-    await h.master.query(
-      `CREATE ROLE app_clone WITH LOGIN PASSWORD ${pg.escapeLiteral(computeScramVerifier(clonePassword))} IN ROLE app_owner`,
-    );
+    const clonePassword = await h.createAppRole('app_clone');
     const original = await h.currentSecret();
     const load = startSteadyLoad(h.service.url, { workers: 16 });
     await load.waitForRequests(200);

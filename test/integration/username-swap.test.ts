@@ -4,10 +4,8 @@
  * long query on the old pool runs to completion.
  */
 import { once } from 'node:events';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PoolSwap } from '../../app/src/db/rotating-pool.js';
-import { computeScramVerifier } from '../../rotation/scram-verifier.js';
 import { startServiceHarness, type ServiceHarness } from '../helpers/service-harness.js';
 import { startSteadyLoad } from '../helpers/steady-load.js';
 
@@ -36,10 +34,7 @@ async function untilRunning(user: string, pattern: string): Promise<void> {
 
 describe('username change', () => {
   it('swaps pools make-before-break; the in-flight query on the old pool completes', async () => {
-    const clonePassword = await h.newPassword();
-    await h.master.query(
-      `CREATE ROLE app_clone WITH LOGIN PASSWORD ${pg.escapeLiteral(computeScramVerifier(clonePassword))} IN ROLE app_owner`,
-    );
+    const clonePassword = await h.createAppRole('app_clone');
 
     const load = startSteadyLoad(h.service.url);
     await load.waitForRequests(100);
