@@ -19,7 +19,7 @@ export default tseslint.config(
   },
   {
     // CLIs and tests talk to a terminal.
-    files: ['local/**', 'load/**', 'test/**', 'tools/**', 'infra/bin/**'],
+    files: ['local/**', 'proof/**', 'demo/**', 'load/**', 'test/**', 'tools/**', 'infra/bin/**'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The rotation scenario for k6: an open-model load (constant arrival rate) with the request mix of
- * load/scenario.json, the same file the drill's Node load generator reads, while the rotator
+ * proof/load/scenario.json, the same file the drill's Node load generator reads, while the rotator
  * rotates the database credentials. The verdict is the promise of this repository: not one failed
  * request, not one dropped iteration, every check passed, and a bounded p99.
  *
@@ -18,7 +18,7 @@
  *                  no free VU is dropped (dropped_iterations), which fails the run: raise MAX_VUS
  *                  if the load generator, not the app, is the bottleneck
  *   P99_MS         p99 bound of http_req_duration in ms; default 500
- *   SCENARIO       path of the request mix, relative to this file; default ../scenario.json
+ *   SCENARIO       path of the request mix, relative to this file; default ../../proof/load/scenario.json
  *   SUMMARY_PATH   where handleSummary writes the JSON summary; default k6-summary.json (k6's
  *                  working directory: /home/k6 in the grafana/k6 image)
  *
@@ -110,7 +110,7 @@ function placeholdersIn(value, found = new Set()) {
 
 // --- init context: configuration and the request mix, read once per VU ----------------------------
 
-const scenario = validateScenario(JSON.parse(open(__ENV.SCENARIO || '../scenario.json')));
+const scenario = validateScenario(JSON.parse(open(__ENV.SCENARIO || '../../proof/load/scenario.json')));
 const baseUrls = (__ENV.BASE_URLS || __ENV.BASE_URL || 'http://localhost:3000')
   .split(',')
   .map((url) => url.trim().replace(/\/+$/, ''))

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { findOnPath, LOCALSTACK_IMAGE } from '../conformance/support/targets.js';
+import { findOnPath, LOCALSTACK_IMAGE } from '../helpers/secrets-manager-targets.js';
 import { POSTGRES_IMAGE } from '../helpers/postgres.js';
 
 const execFileAsync = promisify(execFile);
@@ -218,8 +218,15 @@ describe('docker-compose.yml', () => {
   it('has a load profile whose k6 runs the repository script against every app task', () => {
     const k6 = services.k6 ?? {};
     expect(k6.profiles).toEqual(['load']);
-    expect(command(k6)).toBe('run /load/k6/rotation.js');
-    expect(k6.volumes).toContain('./load:/load:ro');
+    expect(command(k6)).toBe('run /src/load/k6/rotation.js');
+    // The script opens the request mix at its repository path, relative to itself.
+    expect(k6.volumes).toEqual(
+      expect.arrayContaining([
+        './load/k6:/src/load/k6:ro',
+        './proof/load/scenario.json:/src/proof/load/scenario.json:ro',
+      ]),
+    );
+    expect(existsSync(join(repoRoot, 'proof', 'load', 'scenario.json'))).toBe(true);
     expect(existsSync(join(repoRoot, 'load', 'k6', 'rotation.js'))).toBe(true);
     const urls = env(k6).BASE_URLS?.split(',') ?? [];
     expect(urls.sort()).toEqual(appServices.map(([name]) => `http://${name}:3000`).sort());

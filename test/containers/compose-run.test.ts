@@ -19,12 +19,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOpenModel, type OpenModelRun } from '../../load/open-model.js';
-import type { RequestRecord } from '../../load/records.js';
-import { loadScenario, RequestMix } from '../../load/scenario.js';
-import { TargetPool } from '../../load/targets.js';
-import { checkWrites, fetchOrderRows } from '../../load/writes.js';
-import { findOnPath, freePort } from '../conformance/support/targets.js';
+import { startOpenModel, type OpenModelRun } from '../../proof/load/open-model.js';
+import type { RequestRecord } from '../../proof/load/records.js';
+import { loadScenario, RequestMix } from '../../proof/load/scenario.js';
+import { TargetPool } from '../../proof/load/targets.js';
+import { checkWrites, fetchOrderRows } from '../../proof/load/writes.js';
+import { findOnPath, freePort } from '../helpers/secrets-manager-targets.js';
 import { containerSkipReason, engineGet } from '../helpers/container-engine.js';
 
 const execFileAsync = promisify(execFile);

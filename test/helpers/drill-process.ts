@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import type { DrillReport } from '../../local/drill/report.js';
+import type { DrillReport } from '../../proof/drill/report.js';
 
-const MAIN = fileURLToPath(new URL('../../local/drill/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../proof/drill/main.ts', import.meta.url));
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });

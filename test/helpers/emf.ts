@@ -3,7 +3,7 @@
  * CloudWatch Logs does: a JSON object with `_aws.CloudWatchMetrics`; dimension and metric values
  * are top-level members named by it.
  */
-import { isEmfRecord } from '../../local/drill/leaks.js';
+import { isEmfRecord } from '../../proof/drill/leaks.js';
 
 export { isEmfRecord };
 

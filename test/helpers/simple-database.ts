@@ -1,4 +1,4 @@
-import { PlainDatabase } from '../../local/naive-app/plain-database.js';
+import { PlainDatabase } from '../../proof/naive-app/plain-database.js';
 
 /**
  * FOR ROUTE TESTS ONLY: the `Database` contract over a plain `pg.Pool` (the naive app's), so HTTP

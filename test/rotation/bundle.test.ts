@@ -17,7 +17,7 @@ import {
   type SecretsManagerEndpoint,
 } from '../../local/secrets-manager/index.js';
 import { startTestPostgres, type RunningPostgres } from '../helpers/postgres.js';
-import { createFixture, everyPassword, logsIn, secretValue, stagesOf } from './support/fixtures.js';
+import { createFixture, everyPassword, logsIn, secretValue, stagesOf } from '../helpers/rotation-fixtures.js';
 
 const execFileAsync = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));

@@ -21,7 +21,7 @@ import { createRotationHandler, type RotationHandler } from '../../rotation/hand
 import { createLogger } from '../../rotation/logger.js';
 import type { RdsApi } from '../../rotation/master-secret.js';
 import { startTestPostgres, type RunningPostgres } from '../helpers/postgres.js';
-import { FakeRds } from './support/fake-rds.js';
+import { FakeRds } from '../helpers/fake-rds.js';
 import {
   asSuperuser,
   createFixture,
@@ -32,8 +32,8 @@ import {
   stagesOf,
   versionWith,
   type Fixture,
-} from './support/fixtures.js';
-import { rotationTargets, type RunningRotationTarget } from './support/targets.js';
+} from '../helpers/rotation-fixtures.js';
+import { rotationTargets, type RunningRotationTarget } from '../helpers/rotation-targets.js';
 
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:rotation-under-test';

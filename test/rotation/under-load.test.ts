@@ -20,7 +20,7 @@ import type { RotationReport, StepInvocation } from '../../local/rotator/index.j
 import type { RotationStrategy } from '../../rotation/config.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { startSteadyLoad, type LoadResult } from '../helpers/steady-load.js';
-import { asSuperuser, everyPassword, secretValue } from './support/fixtures.js';
+import { asSuperuser, everyPassword, secretValue } from '../helpers/rotation-fixtures.js';
 
 let stack: EmbeddedStack;
 let admin: SecretsManagerClient;

@@ -1,0 +1,75 @@
+/**
+ * Secrets Manager calls of one app process, from the local endpoint's call log: the process's
+ * caller (its access key id) within the time it ran. Processes run one at a time, so the window
+ * tells them apart.
+ */
+import type { CallLog } from '../../local/secrets-manager/index.js';
+import { round } from './step.js';
+
+export interface CallCount {
+  total: number;
+  byOperation: Record<string, number>;
+}
+
+export interface SteadyCalls extends CallCount {
+  /** Seconds of the steady window: from the process being ready to the end of its measurements. */
+  windowSeconds: number;
+  refreshSeconds: number;
+  /** Mean seconds between two calls (null with fewer than two calls). */
+  meanGapSeconds: number | null;
+  /**
+   * Calls per refresh interval: refresh ÷ mean gap with two calls or more (no edge effect from
+   * where the window starts), calls ÷ (window ÷ refresh) otherwise.
+   */
+  perRefreshInterval: number;
+}
+
+/** A process making one call per health cycle can reach this (its cycle is jittered by ±10 %). */
+export const ONE_PER_CYCLE_LIMIT = 1.12;
+
+function inWindow(log: CallLog, caller: string, fromMs: number, toMs: number) {
+  return log.list({ caller }).filter((c) => {
+    const at = Date.parse(c.time);
+    return at >= fromMs && at < toMs;
+  });
+}
+
+function tally(calls: readonly { operation: string }[]): CallCount {
+  const byOperation: Record<string, number> = {};
+  for (const c of calls) byOperation[c.operation] = (byOperation[c.operation] ?? 0) + 1;
+  return { total: calls.length, byOperation };
+}
+
+export function countCalls(log: CallLog, caller: string, fromMs: number, toMs: number): CallCount {
+  return tally(inWindow(log, caller, fromMs, toMs));
+}
+
+export function steadyCalls(
+  log: CallLog,
+  caller: string,
+  fromMs: number,
+  toMs: number,
+  refreshSeconds: number,
+): SteadyCalls {
+  const calls = inWindow(log, caller, fromMs, toMs);
+  const count = tally(calls);
+  const windowSeconds = Math.max(0.001, (toMs - fromMs) / 1000);
+  const times = calls.map((c) => Date.parse(c.time)).sort((a, b) => a - b);
+  const first = times[0];
+  const last = times.at(-1);
+  const meanGapSeconds =
+    first !== undefined && last !== undefined && times.length >= 2 && last > first
+      ? (last - first) / 1000 / (times.length - 1)
+      : null;
+  const per =
+    meanGapSeconds !== null
+      ? refreshSeconds / meanGapSeconds
+      : count.total / (windowSeconds / refreshSeconds);
+  return {
+    ...count,
+    windowSeconds: round(windowSeconds),
+    refreshSeconds,
+    meanGapSeconds: meanGapSeconds === null ? null : round(meanGapSeconds, 2),
+    perRefreshInterval: round(per, 2),
+  };
+}

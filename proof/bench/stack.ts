@@ -1,0 +1,114 @@
+/**
+ * The one embedded stack every variant runs against (local/embedded-stack.ts): PostgreSQL with
+ * SCRAM, the local Secrets Manager endpoint with its call log, and the rotator as the rotation
+ * function. RotateSecret names the strategy's function (proof/drill/environment.ts rotateWith), so
+ * one stack serves both strategies.
+ */
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { parseSecret, type DbCredentials } from '../../app/src/credentials/secret-shape.js';
+import { runMigrations } from '../../app/src/db/migrate.js';
+import { createLogger, SecretScrubber } from '../../app/src/logger.js';
+import { createLogger as createFunctionLogger } from '../../rotation/logger.js';
+import type { RotationStrategy } from '../../rotation/config.js';
+import { LOCAL_PRINCIPALS, startEmbeddedStack, type EmbeddedStack } from '../../local/embedded-stack.js';
+import {
+  collectPasswords,
+  loadTestTaskEnv,
+  rotateWith,
+  type DrillEnvironment,
+  type RotationOutcome,
+} from '../drill/environment.js';
+import { connectLocal } from '../drill/database-checks.js';
+import { parseDrillArgs } from '../drill/options.js';
+
+export interface BenchStack {
+  stack: EmbeddedStack;
+  admin: SecretsManagerClient;
+  /** The environment every app process gets: the drill's task environment, plus the bench's own. */
+  taskEnv: Record<string, string>;
+  /** Access key id the app processes call Secrets Manager with (their caller in the call log). */
+  appCaller: string;
+  /** The rotation function's log lines (scanned for passwords, never printed). */
+  functionLines: string[];
+  stackLines: string[];
+  /** AWSCURRENT of the app secret, read as the admin (the baseline's static credentials). */
+  currentCredentials(): Promise<DbCredentials>;
+  /** RotateSecret with the strategy's function; resolves once the rotation finished or failed. */
+  rotate(strategy: RotationStrategy): Promise<RotationOutcome>;
+  postgresVersion(): Promise<string>;
+  /** Every password of the run (all versions of the app secret, and the master): for the leak scan. */
+  passwords(): Promise<Set<string>>;
+  stop(): Promise<void>;
+}
+
+export async function startBenchStack(options: {
+  refreshSeconds: number;
+  maxLifetimeSeconds: number;
+  say: (line: string) => void;
+}): Promise<BenchStack> {
+  const stackLines: string[] = [];
+  const functionLines: string[] = [];
+  const stack = await startEmbeddedStack({
+    log: (line) => stackLines.push(line),
+    rotation: {
+      strategy: 'alternating-users',
+      retry: { attempts: 3, delayMs: 500 },
+      functionLogger: createFunctionLogger({ level: 'info', write: (line) => functionLines.push(line) }),
+    },
+  });
+  try {
+    const admin = stack.secretsManagerClient('admin');
+    const currentCredentials = async (): Promise<DbCredentials> => {
+      const out = await admin.send(new GetSecretValueCommand({ SecretId: stack.appSecretId }));
+      return parseSecret(out.SecretString, {}).credentials;
+    };
+    // Applied once, before any variant: the wrapper variant cannot run node-pg-migrate itself.
+    const appClient = await connectLocal(await currentCredentials());
+    try {
+      await runMigrations({
+        client: appClient,
+        ownerRole: stack.bootstrap.ownerRole,
+        schema: stack.bootstrap.schema,
+        logger: createLogger({ level: 'silent', scrubber: new SecretScrubber() }),
+      });
+    } finally {
+      await appClient.end();
+    }
+
+    const taskEnv: Record<string, string> = { ...stack.env, ...loadTestTaskEnv(options) };
+    const rotator = stack.rotator;
+    return {
+      stack,
+      admin,
+      taskEnv,
+      appCaller: LOCAL_PRINCIPALS.app.accessKeyId,
+      functionLines,
+      stackLines,
+      currentCredentials,
+      rotate: (strategy) =>
+        rotateWith(admin, stack.appSecretId, parseDrillArgs(['--strategy', strategy]), (versionId) =>
+          rotator ? rotator.waitForRotation(versionId).then(() => undefined) : Promise.resolve(),
+        ),
+      async postgresVersion() {
+        const app = await connectLocal(await currentCredentials());
+        try {
+          const { rows } = await app.query<{ server_version: string }>('SHOW server_version');
+          return rows[0]?.server_version ?? 'unknown';
+        } finally {
+          await app.end();
+        }
+      },
+      // collectPasswords reads only admin, secretId and masterSecretId of a drill environment.
+      passwords: () =>
+        collectPasswords({
+          admin,
+          secretId: stack.appSecretId,
+          masterSecretId: stack.masterSecretId,
+        } as DrillEnvironment),
+      stop: () => stack.stop(),
+    };
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+}

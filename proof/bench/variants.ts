@@ -1,0 +1,124 @@
+/**
+ * The four servers the bench compares, each as its own process with the same routes
+ * (app/src/http/app.ts buildApp), the same pool size and connection recycling, the same environment.
+ */
+import { fileURLToPath } from 'node:url';
+import { spawnApp, type AppProcess } from '../../local/app-process.js';
+import { track } from './children.js';
+import type { NodeBinary } from './node22.js';
+import type { BenchStack } from './stack.js';
+
+export const VARIANT_NAMES = ['baseline', 'this-app', 'naive', 'wrapper'] as const;
+export type VariantName = (typeof VARIANT_NAMES)[number];
+
+/** What rotations are expected to do to a variant: only this app's outcome decides the verdict. */
+export type RotationExpectation = 'must-pass' | 'expected-to-fail' | 'measured';
+
+export interface VariantSpec {
+  name: VariantName;
+  title: string;
+  description: string;
+  underRotation: RotationExpectation;
+  /** Needs Node ≥ 22.9 (the wrapper). */
+  needsRecentNode: boolean;
+}
+
+export const VARIANTS: Record<VariantName, VariantSpec> = {
+  baseline: {
+    name: 'baseline',
+    title: 'baseline',
+    description:
+      'The same Fastify app on one plain pg.Pool (proof/naive-app/plain-database.ts) with static credentials ' +
+      'passed in the environment (PGUSER/PGPASSWORD, read by the bench from AWSCURRENT when it starts the ' +
+      'process). No Secrets Manager client at all. The throughput reference; a rotation breaks it.',
+    underRotation: 'expected-to-fail',
+    needsRecentNode: false,
+  },
+  'this-app': {
+    name: 'this-app',
+    title: 'this app',
+    description:
+      'app/src/main.ts as shipped: credentials from Secrets Manager at run time (one DescribeSecret per ' +
+      'refresh interval), the rotating pool (password callback, pool swap on a new user, refresh and ' +
+      'AWSPENDING/AWSPREVIOUS fallback on a refused login).',
+    underRotation: 'must-pass',
+    needsRecentNode: false,
+  },
+  naive: {
+    name: 'naive',
+    title: 'naive',
+    description:
+      'proof/naive-app: the secret read once at startup (what the ECS task definition `secrets` block ' +
+      'does), then a plain pg.Pool with those credentials. The control: a rotation breaks it.',
+    underRotation: 'expected-to-fail',
+    needsRecentNode: false,
+  },
+  wrapper: {
+    name: 'wrapper',
+    title: 'AWS wrapper',
+    description:
+      'aws-advanced-nodejs-wrapper 2.0.1, AwsPgPoolClient with the `secretsManager` plugin as its ' +
+      'documentation configures it (proof/bench/wrapper-app/): the plugin reads the secret when it opens a ' +
+      'connection, caches it for the process, and reads it again once when a login is refused.',
+    underRotation: 'measured',
+    needsRecentNode: true,
+  },
+};
+
+const BASELINE_MAIN = fileURLToPath(new URL('./baseline-app/main.ts', import.meta.url));
+const NAIVE_MAIN = fileURLToPath(new URL('../naive-app/main.ts', import.meta.url));
+const WRAPPER_MAIN = fileURLToPath(new URL('./wrapper-app/main.ts', import.meta.url));
+
+/**
+ * Output lines kept per process (for the error summary and the leak scan); older ones are dropped.
+ * Enough for a whole rotation run at the common rate (two access-log lines per request).
+ */
+const KEEP_LINES = 20_000;
+
+export async function spawnVariant(
+  name: VariantName,
+  bench: BenchStack,
+  options: SpawnOptions,
+): Promise<AppProcess> {
+  const task = await spawnUntracked(name, bench, options);
+  track(task.child);
+  return task;
+}
+
+export interface SpawnOptions {
+  recentNode?: NodeBinary;
+  /** Options for the variant's Node (--cpu-prof …). */
+  nodeArgs?: string[];
+}
+
+async function spawnUntracked(
+  name: VariantName,
+  bench: BenchStack,
+  options: SpawnOptions,
+): Promise<AppProcess> {
+  const env = bench.taskEnv;
+  const common = { keepLines: KEEP_LINES, ...(options.nodeArgs && { nodeArgs: options.nodeArgs }) };
+  switch (name) {
+    case 'baseline': {
+      const c = await bench.currentCredentials();
+      return spawnApp(
+        {
+          ...env,
+          PGHOST: c.host,
+          PGPORT: String(c.port),
+          PGDATABASE: c.dbname,
+          PGUSER: c.username,
+          PGPASSWORD: c.password,
+        },
+        { ...common, entry: BASELINE_MAIN },
+      );
+    }
+    case 'this-app':
+      return spawnApp(env, common);
+    case 'naive':
+      return spawnApp(env, { ...common, entry: NAIVE_MAIN });
+    case 'wrapper':
+      if (!options.recentNode) throw new Error('the wrapper variant needs Node ≥ 22.9');
+      return spawnApp(env, { ...common, entry: WRAPPER_MAIN, execPath: options.recentNode.path });
+  }
+}

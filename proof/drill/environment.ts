@@ -1,0 +1,394 @@
+/**
+ * What the drill runs against: the embedded stack with N app processes it starts itself, or
+ * already-running tasks and a local Secrets Manager endpoint given by the environment.
+ */
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { readFileSync } from 'node:fs';
+import { createLogger } from '../../rotation/logger.js';
+import { spawnApp, type AppProcess } from '../../local/app-process.js';
+import { startEmbeddedStack, type EmbeddedStack } from '../../local/embedded-stack.js';
+import { spawnNaiveApp } from '../naive-app/spawn.js';
+import { rotationFunctionArn, type StepInvocation } from '../../local/rotator/rotator.js';
+import type { DrillOptions } from './options.js';
+
+export interface StepEvent {
+  versionId: string;
+  step: string;
+  attempt: number;
+  /** ms since the epoch */
+  startedAt: number;
+  durationMs: number;
+  ok: boolean;
+  errorType?: string;
+}
+
+export interface RotationOutcome {
+  versionId: string;
+  /** ms since the epoch */
+  requestedAt: number;
+  finishedAt: number;
+  ok: boolean;
+  error?: string;
+}
+
+export interface CapturedLog {
+  source: string;
+  lines: string[];
+}
+
+export interface DrillEnvironment {
+  mode: 'embedded' | 'external';
+  targetUrls: string[];
+  tasks: AppProcess[];
+  admin: SecretsManagerClient;
+  secretId: string;
+  masterSecretId: string | undefined;
+  schema: string;
+  stepEvents: StepEvent[];
+  /** Log lines the drill captured (stack, rotation function, tasks): scanned for passwords. */
+  logs(): CapturedLog[];
+  /** RotateSecret as the admin principal; resolves once the rotation finished or failed (≤ 60 s). */
+  rotate(): Promise<RotationOutcome>;
+  /** External mode: step timings from the endpoint's call log. */
+  collectSteps(outcomes: readonly RotationOutcome[]): Promise<void>;
+  /** caller → operation → count, from the endpoint's call log (when it has one). */
+  callsByCaller(): Promise<Record<string, Record<string, number>> | undefined>;
+  /** SIGTERM to every started task; their exit codes (SIGKILL after 30 s). */
+  stopTasks(): Promise<(number | null)[]>;
+  stop(): Promise<void>;
+  /** Embedded mode: what fault modes act on. */
+  embedded?: {
+    stack: EmbeddedStack;
+    /** Starts one more task with the same environment, ready when it resolves. */
+    spawnTask(): Promise<AppProcess>;
+    setStepHook(hook: ((step: StepInvocation) => Promise<void>) | undefined): void;
+  };
+}
+
+const ROTATION_TIMEOUT_MS = 60_000;
+
+export async function prepareEnvironment(
+  options: DrillOptions,
+  say: (line: string) => void,
+  /** Extra environment for the tasks (a fault mode's). */
+  taskEnv: Record<string, string> = {},
+): Promise<DrillEnvironment> {
+  return options.targetUrls.length > 0 ? external(options, say) : embedded(options, say, taskEnv);
+}
+
+async function embedded(
+  options: DrillOptions,
+  say: (line: string) => void,
+  taskEnv: Record<string, string>,
+): Promise<DrillEnvironment> {
+  const stackLines: string[] = [];
+  const functionLines: string[] = [];
+  const stepEvents: StepEvent[] = [];
+  let stepHook: ((step: StepInvocation) => Promise<void>) | undefined;
+  const stack: EmbeddedStack = await startEmbeddedStack({
+    // DDL in the server log: every ALTER ROLE … PASSWORD is there for the hygiene scan to check.
+    logStatements: true,
+    ...(options.maxConnections !== undefined && {
+      postgresSettings: { max_connections: String(options.maxConnections) },
+    }),
+    log: (line) => {
+      stackLines.push(line);
+      if (!line.startsWith('bootstrap:') && !line.startsWith('rotation:')) say(line);
+    },
+    rotation: {
+      strategy: options.strategy,
+      retry: { attempts: 3, delayMs: 500 },
+      functionLogger: createLogger({ level: 'info', write: (line) => functionLines.push(line) }),
+      onStep: (s) => {
+        stepEvents.push({
+          versionId: s.versionId,
+          step: s.step,
+          attempt: s.attempt,
+          startedAt: s.startedAt.getTime(),
+          durationMs: s.durationMs,
+          ok: s.errorType === undefined,
+          ...(s.errorType !== undefined && { errorType: s.errorType }),
+        });
+        return stepHook?.(s);
+      },
+    },
+  });
+  const tasks: AppProcess[] = [];
+  const targetUrls: string[] = [];
+  let env: Record<string, string> = {};
+  const spawnTask = async (): Promise<AppProcess> => {
+    const task = options.app === 'naive' ? await spawnNaiveApp(env) : await spawnApp(env);
+    tasks.push(task);
+    targetUrls.push(task.url);
+    await waitUntilReady(task);
+    return task;
+  };
+  try {
+    env = {
+      ...stack.env,
+      ...loadTestTaskEnv(options),
+      // The tasks write their CloudWatch EMF records too, so the leak scan reads those as well.
+      CLOUDWATCH_EMF: 'true',
+      ...taskEnv,
+      // --pool-max wins over a fault's own pool size.
+      ...(options.poolMax !== undefined && { DB_POOL_MAX: String(options.poolMax) }),
+    };
+    // One at a time: they migrate under an advisory lock anyway, and a cold start is CPU-heavy.
+    for (let i = 0; i < options.tasks; i++) await spawnTask();
+  } catch (err) {
+    for (const t of tasks) t.child.kill('SIGKILL');
+    await stack.stop();
+    throw err;
+  }
+  const admin = stack.secretsManagerClient('admin');
+  const rotator = stack.rotator;
+  return {
+    mode: 'embedded',
+    targetUrls,
+    tasks,
+    admin,
+    secretId: stack.appSecretId,
+    masterSecretId: stack.masterSecretId,
+    schema: stack.bootstrap.schema,
+    stepEvents,
+    logs: () => [
+      { source: 'stack', lines: stackLines },
+      { source: 'rotation-function', lines: functionLines },
+      { source: 'postgres-server', lines: readLines(stack.postgres.logFile) },
+      {
+        source: 'secrets-manager-endpoint',
+        lines: stack.secretsManager.calls.list().map((c) => JSON.stringify(c)),
+      },
+      ...tasks.map((t, i) => ({ source: `task${i + 1}`, lines: t.lines })),
+    ],
+    rotate: () =>
+      rotateWith(admin, stack.appSecretId, options, (versionId) =>
+        rotator ? rotator.waitForRotation(versionId).then(() => undefined) : Promise.resolve(),
+      ),
+    collectSteps: () => Promise.resolve(),
+    callsByCaller: () => Promise.resolve(stack.secretsManager.calls.byCaller()),
+    stopTasks: () => stopAll(tasks),
+    stop: () => stack.stop(),
+    embedded: {
+      stack,
+      spawnTask,
+      setStepHook: (hook) => {
+        stepHook = hook;
+      },
+    },
+  };
+}
+
+function readLines(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n');
+  } catch {
+    return [];
+  }
+}
+
+function external(options: DrillOptions, say: (line: string) => void): Promise<DrillEnvironment> {
+  const endpoint = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '';
+  const admin = new SecretsManagerClient({});
+  const secretId = options.secretId ?? '';
+  const stepEvents: StepEvent[] = [];
+  say(`targeting ${options.targetUrls.join(', ')}; Secrets Manager ${endpoint}, secret ${secretId}`);
+  const control = async (path: string): Promise<unknown> => {
+    const res = await fetch(new URL(path, endpoint), { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`${path}: ${res.status}`);
+    return res.json();
+  };
+  return Promise.resolve({
+    mode: 'external',
+    targetUrls: options.targetUrls,
+    tasks: [],
+    admin,
+    secretId,
+    masterSecretId: options.masterSecretId,
+    schema: process.env.DB_SCHEMA ?? 'app',
+    stepEvents,
+    logs: () => [],
+    rotate: () =>
+      rotateWith(admin, secretId, options, async (versionId) => {
+        const deadline = Date.now() + ROTATION_TIMEOUT_MS;
+        while (Date.now() < deadline) {
+          const d = await admin.send(new DescribeSecretCommand({ SecretId: secretId }));
+          if (d.VersionIdsToStages?.[versionId]?.includes('AWSCURRENT')) return;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        throw new Error(`version ${versionId} did not become AWSCURRENT within ${ROTATION_TIMEOUT_MS} ms`);
+      }),
+    async collectSteps(outcomes) {
+      let calls: {
+        time: string;
+        operation: string;
+        outcome: string;
+        errorType?: string;
+        durationMs: number;
+      }[];
+      try {
+        ({ calls } = (await control('/_local/calls?caller=secretsmanager')) as { calls: typeof calls });
+      } catch {
+        say('the endpoint has no /_local/calls: rotation windows are RotateSecret … AWSCURRENT moved');
+        return;
+      }
+      for (const c of calls) {
+        const step = /^InvokeRotationHandler\.(\w+)$/.exec(c.operation)?.[1];
+        if (step === undefined) continue;
+        const at = Date.parse(c.time);
+        const owner = outcomes.find((o) => at >= o.requestedAt - 1000 && at <= o.finishedAt + 1000);
+        if (!owner) continue;
+        stepEvents.push({
+          versionId: owner.versionId,
+          step,
+          attempt: 0,
+          startedAt: at,
+          durationMs: c.durationMs,
+          ok: c.outcome === 'ok',
+          ...(c.errorType !== undefined && { errorType: c.errorType }),
+        });
+      }
+    },
+    async callsByCaller() {
+      try {
+        return ((await control('/_local/calls')) as { byCaller: Record<string, Record<string, number>> })
+          .byCaller;
+      } catch {
+        return undefined;
+      }
+    },
+    stopTasks: () => Promise.resolve([]),
+    stop: () => {
+      admin.destroy();
+      return Promise.resolve();
+    },
+  });
+}
+
+export async function rotateWith(
+  admin: SecretsManagerClient,
+  secretId: string,
+  options: DrillOptions,
+  waitFor: (versionId: string) => Promise<void>,
+): Promise<RotationOutcome> {
+  const requestedAt = Date.now();
+  let versionId = '';
+  try {
+    const region = await admin.config.region();
+    const answer = await admin.send(
+      new RotateSecretCommand({
+        SecretId: secretId,
+        RotationLambdaARN: rotationFunctionArn(options.strategy, region),
+      }),
+    );
+    versionId = answer.VersionId ?? '';
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      waitFor(versionId),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`rotation did not finish within ${ROTATION_TIMEOUT_MS} ms`));
+        }, ROTATION_TIMEOUT_MS);
+      }),
+    ]).finally(() => {
+      clearTimeout(timer);
+    });
+    return { versionId, requestedAt, finishedAt: Date.now(), ok: true };
+  } catch (err) {
+    const e = err as Error;
+    return { versionId, requestedAt, finishedAt: Date.now(), ok: false, error: `${e.name}: ${e.message}` };
+  }
+}
+
+export async function waitUntilReady(task: AppProcess): Promise<void> {
+  await task.waitForLine(/Server listening|"level":[56]0/);
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const status = await fetch(`${task.url}/health/ready`, { signal: AbortSignal.timeout(1000) })
+      .then((r) => r.status)
+      .catch(() => 0);
+    if (status === 200) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`task ${task.url} did not become ready:\n${task.lines.slice(-10).join('\n')}`);
+}
+
+/** SIGTERM, then the exit code; SIGKILL when it has not exited within `timeoutMs` (`killed`). */
+export async function terminate(
+  task: AppProcess,
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; killed: boolean }> {
+  task.child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([
+    task.exited,
+    new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => {
+        r('timeout');
+      }, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (code !== 'timeout') return { code, killed: false };
+  task.child.kill('SIGKILL');
+  return { code: await task.exited, killed: true };
+}
+
+export async function stopAll(tasks: AppProcess[]): Promise<(number | null)[]> {
+  return Promise.all(tasks.map(async (t) => (await terminate(t)).code));
+}
+
+/** Every password that existed during the run: all versions of the app secret (deprecated ones too) and the master. */
+export async function collectPasswords(env: DrillEnvironment): Promise<Set<string>> {
+  const passwords = new Set<string>();
+  const add = (secretString: string | undefined) => {
+    if (secretString === undefined) return;
+    try {
+      const p = (JSON.parse(secretString) as { password?: unknown }).password;
+      if (typeof p === 'string' && p.length > 0) passwords.add(p);
+    } catch {
+      // not JSON: nothing to learn
+    }
+  };
+  const versions = await env.admin.send(
+    new ListSecretVersionIdsCommand({ SecretId: env.secretId, IncludeDeprecated: true }),
+  );
+  for (const v of versions.Versions ?? []) {
+    if (v.VersionId === undefined) continue;
+    const value = await env.admin
+      .send(new GetSecretValueCommand({ SecretId: env.secretId, VersionId: v.VersionId }))
+      .catch(() => undefined);
+    add(value?.SecretString);
+  }
+  if (env.masterSecretId !== undefined) {
+    const master = await env.admin
+      .send(new GetSecretValueCommand({ SecretId: env.masterSecretId }))
+      .catch(() => undefined);
+    add(master?.SecretString);
+  }
+  return passwords;
+}
+
+/**
+ * What the drill and the bench give every app process on top of the stack's environment: their
+ * refresh and max-lifetime settings, no shutdown delay, info logs (the leak scan reads them), and
+ * the write rate limit kept in the path but never binding (the load comes from one address).
+ */
+export function loadTestTaskEnv(options: {
+  refreshSeconds: number;
+  maxLifetimeSeconds: number;
+}): Record<string, string> {
+  return {
+    CREDENTIAL_REFRESH_SECONDS: String(options.refreshSeconds),
+    DB_POOL_MAX_LIFETIME_SECONDS: String(options.maxLifetimeSeconds),
+    SHUTDOWN_DELAY_SECONDS: '0',
+    LOG_LEVEL: 'info',
+    RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
+  };
+}

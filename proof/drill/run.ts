@@ -1,0 +1,445 @@
+/**
+ * One drill: environment up, open-model load, forced rotations, then the checks (lost writes,
+ * secret hygiene), the report files and the verdict. Bounded: the load stops itself after
+ * --duration, each rotation is given at most 60 s, each request --timeout-ms.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { newHistogram, perSecond, recordMs, splitWindows, summarize } from '../load/histogram.js';
+import { startOpenModel } from '../load/open-model.js';
+import type { RequestRecord } from '../load/records.js';
+import { loadScenario, RequestMix } from '../load/scenario.js';
+import { TargetPool, type ReadinessObservation } from '../load/targets.js';
+import { LOCAL_PRINCIPALS } from '../../local/embedded-stack.js';
+import type { WriteCheck } from '../load/writes.js';
+import {
+  collectPasswords,
+  prepareEnvironment,
+  type DrillEnvironment,
+  type RotationOutcome,
+} from './environment.js';
+import { createFault, type Fault } from './faults/index.js';
+import { countPartialOrders, killAppConnections, verifyWrites } from './database-checks.js';
+import { evaluateFault, faultContext, runFault } from './fault-run.js';
+import { fleetReport, startConnectionSampler } from './fleet.js';
+import { renderHtml } from './html.js';
+import { countPasswordsIn, scanForPasswords } from './leaks.js';
+import type { DrillOptions } from './options.js';
+import { assertScheduleFits, cycleMs, rotationTimesMs, SCHEDULE_MARGIN_MS } from './schedule.js';
+import { scrapeTask } from './prometheus.js';
+import {
+  DEFINITIONS,
+  rotationRecords,
+  summaryTable,
+  type AdoptionEvent,
+  type DrillReport,
+  type PoolSwapEvent,
+} from './report.js';
+import { progressLines } from './progress-lines.js';
+
+export interface DrillResult {
+  report: DrillReport;
+  exitCode: number;
+  files: { json: string; html: string };
+}
+
+interface ReadyBody {
+  credentials?: { versionId?: string | null; username?: string | null; stage?: string | null };
+  pool?: { generation?: number };
+}
+
+export async function runDrill(options: DrillOptions, write: (line: string) => void): Promise<DrillResult> {
+  const started = new Date();
+  const { say, printed } = progressLines(write);
+  const scenario = options.scenario !== undefined ? loadScenario(resolve(options.scenario)) : loadScenario();
+  const fault = options.fault === undefined ? undefined : createFault(options.fault);
+  assertScheduleFits(options, fault);
+  if (fault) say(`fault ${fault.name}: ${fault.description}`);
+  const env = await prepareEnvironment(options, say, fault?.taskEnv);
+  try {
+    return await drill(options, env, scenario, fault, started, say, printed, write);
+  } finally {
+    await env.stop().catch((err: unknown) => {
+      say(`stopping the environment: ${(err as Error).message}`);
+    });
+  }
+}
+
+async function drill(
+  options: DrillOptions,
+  env: DrillEnvironment,
+  scenario: ReturnType<typeof loadScenario>,
+  fault: Fault | undefined,
+  started: Date,
+  say: (line: string) => void,
+  printed: string[],
+  write: (line: string) => void,
+): Promise<DrillResult> {
+  const durationMs = options.durationSeconds * 1000;
+  let t0 = Date.now();
+  const swaps: PoolSwapEvent[] = [];
+  const adoptions: AdoptionEvent[] = [];
+  const generation = new Map<number, number>();
+  const version = new Map<number, string>();
+  const unready = env.targetUrls.map(() => 0);
+  const last: (ReadinessObservation | undefined)[] = env.targetUrls.map(() => undefined);
+  const observations: ReadinessObservation[] = [];
+  let observed: () => void = () => undefined;
+  const onObservation = (o: ReadinessObservation) => {
+    last[o.target] = o;
+    observations.push(o);
+    observed();
+    if (!o.ready) unready[o.target] = (unready[o.target] ?? 0) + 1;
+    const body = o.body as ReadyBody | null;
+    const gen = body?.pool?.generation;
+    if (typeof gen === 'number') {
+      const before = generation.get(o.target);
+      if (before !== undefined && gen > before)
+        swaps.push({ target: o.target, atMs: o.at - t0, fromGeneration: before, toGeneration: gen });
+      generation.set(o.target, gen);
+    }
+    const v = body?.credentials?.versionId;
+    if (typeof v === 'string' && version.get(o.target) !== v) {
+      if (version.has(o.target))
+        adoptions.push({
+          target: o.target,
+          atMs: o.at - t0,
+          versionId: v,
+          username: body?.credentials?.username ?? null,
+        });
+      version.set(o.target, v);
+    }
+  };
+  const targets = new TargetPool({ urls: env.targetUrls, onObservation });
+  await targets.start();
+
+  const runId = `drill-${Date.now().toString(36)}-s${options.seed}`;
+  const mix = new RequestMix(scenario, { seed: options.seed, keyPrefix: runId });
+  say(
+    `load: ${options.rate} req/s for ${options.durationSeconds}s over ${env.targetUrls.length} targets (open model, seed ${options.seed}); ` +
+      `${options.rotations} ${options.strategy} rotations`,
+  );
+  const load = startOpenModel({
+    rate: options.rate,
+    durationMs,
+    mix,
+    targets,
+    maxLateMs: options.maxLateMs,
+    maxInFlight: options.maxInFlight,
+    timeoutMs: options.timeoutMs,
+  });
+  t0 = load.startedAt;
+  const sampler = env.mode === 'embedded' ? startConnectionSampler(env) : undefined;
+  let loadOver = false;
+  const loadEnded = load.done.then(() => {
+    loadOver = true;
+  });
+  const faultRun =
+    fault && env.embedded
+      ? runFault(
+          fault,
+          faultContext(options, env, targets, t0, say, loadEnded, () => loadOver),
+        )
+      : undefined;
+
+  const outcomes: RotationOutcome[] = [];
+  let rotating = false;
+  const control = { stopRotations: false };
+  const rotations = (async () => {
+    const times =
+      fault?.rotationTimesMs?.(options) ?? rotationTimesMs(options.rotations, options.durationSeconds);
+    for (const [k, atMs] of [...times].sort((a, b) => a - b).entries()) {
+      const wait = t0 + atMs - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (control.stopRotations) return;
+      rotating = true;
+      say(`rotation ${k + 1}/${options.rotations}: RotateSecret (${options.strategy})`);
+      const o = await env.rotate();
+      rotating = false;
+      outcomes.push(o);
+      say(
+        o.ok
+          ? `rotation ${k + 1}/${options.rotations}: version ${o.versionId.slice(0, 8)} is AWSCURRENT after ${o.finishedAt - o.requestedAt} ms`
+          : `rotation ${k + 1}/${options.rotations} FAILED: ${o.error ?? ''}`,
+      );
+      if (options.killConnections && o.ok) {
+        const killed = await killAppConnections(env).catch((err: unknown) => {
+          say(`could not terminate the app's connections: ${(err as Error).message}`);
+          return 0;
+        });
+        say(`terminated ${killed} app database connections (--kill-connections)`);
+      }
+    }
+  })();
+
+  /**
+   * A rotation that finished near the end of the load is followed at each task's next health cycle.
+   * Before judging, wait for that as a user would: until every live task's readiness reports the
+   * last rotated version as AWSCURRENT, bounded by what the app promises (one cycle and a margin).
+   */
+  const settleAfterLoad = async () => {
+    const finalVersion = outcomes.filter((o) => o.ok).at(-1)?.versionId;
+    const boundMs = Math.round(cycleMs(options) + SCHEDULE_MARGIN_MS);
+    const startedAt = Date.now();
+    const caughtUp = () =>
+      last.every((o, i) => {
+        if (targets.isRetired(i)) return true;
+        const credentials = (o?.body as ReadyBody | null | undefined)?.credentials;
+        return credentials?.versionId === finalVersion && credentials?.stage === 'AWSCURRENT';
+      });
+    if (finalVersion === undefined) return { settled: options.rotations === 0, waitedMs: 0, boundMs };
+    // The naive app never follows a rotation: nothing to wait for.
+    if (options.app === 'naive' || caughtUp()) return { settled: caughtUp(), waitedMs: 0, boundMs };
+    const settled = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        resolve(false);
+      }, boundMs);
+      observed = () => {
+        if (!caughtUp()) return;
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+    observed = () => undefined;
+    return { settled, waitedMs: Date.now() - startedAt, boundMs };
+  };
+
+  const progress = setInterval(() => {
+    const tick = load.takeTick();
+    if (options.quiet) return;
+    const sorted = tick.latenciesMs.sort((a, b) => a - b);
+    const pct = (p: number) =>
+      sorted.length
+        ? (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0).toFixed(1)
+        : '-';
+    const tasks = last
+      .map((o, i) => {
+        const body = o?.body as ReadyBody | null | undefined;
+        const state = o === undefined ? '?' : o.ready ? 'ready' : 'UNREADY';
+        return `t${i + 1} ${state} ${body?.credentials?.username ?? '?'}@${(body?.credentials?.versionId ?? '').slice(0, 8)} #${body?.pool?.generation ?? '?'}`;
+      })
+      .join(' | ');
+    say(
+      `sent ${String(tick.sent).padStart(4)} ok ${String(tick.ok).padStart(4)} failed ${tick.failed} dropped ${tick.dropped} ` +
+        `p50 ${pct(50)} p99 ${pct(99)} ms in-flight ${load.inFlight()}${rotating ? ' [rotating]' : ''} | ${tasks}`,
+    );
+  }, 1000);
+  // Belt and braces: the load ends by itself; this only guards against a bug keeping it alive.
+  const watchdog = setTimeout(
+    () => {
+      say('watchdog: stopping the load');
+      load.stop();
+    },
+    durationMs + options.timeoutMs + 30_000,
+  );
+  await load.done;
+  clearTimeout(watchdog);
+  clearInterval(progress);
+  const connectionSamples = await sampler?.stop();
+  control.stopRotations = true;
+  await rotations;
+  const faultError = await faultRun;
+  env.embedded?.setStepHook(undefined);
+  const settle = await settleAfterLoad();
+  targets.stop();
+  say(
+    `load done: ${load.records.length} requests; ` +
+      (settle.settled
+        ? `every task reported the final version ${settle.waitedMs} ms later; checking`
+        : `not every task reported the final version within ${settle.boundMs} ms; checking`),
+  );
+
+  const taskMetrics = await Promise.all(env.targetUrls.map((u) => scrapeTask(u)));
+  await env.collectSteps(outcomes);
+  const callsByCaller = (await env.callsByCaller()) ?? null;
+  const writes = await verifyWrites(env, load.writes).catch((err: unknown): WriteCheck => {
+    say(`write check failed to run: ${(err as Error).message}`);
+    return {
+      acknowledged: load.writes.length,
+      confirmed: 0,
+      lost: load.writes.length,
+      duplicated: 0,
+      mismatched: 0,
+      problems: ['check could not run'],
+    };
+  });
+  const faultReport = fault
+    ? await evaluateFault(fault, faultError, {
+        options,
+        records: load.records,
+        observations,
+        adoptions,
+        rotations: outcomes,
+        writeNames: new Set(scenario.requests.filter((r) => r.method !== 'GET').map((r) => r.name)),
+        taskLines: env.tasks.map((t) => t.lines),
+        t0,
+        partialOrders: () => countPartialOrders(env),
+      })
+    : null;
+  const passwords = await collectPasswords(env);
+  for (const p of fault?.passwords?.() ?? []) passwords.add(p);
+  const exitCodes = await env.stopTasks();
+
+  const records = load.records;
+  const rotationsReport = rotationRecords(outcomes, env.stepEvents, t0, options.settleSeconds * 1000);
+  const windows = rotationsReport.map((r) => r.window);
+  const all = newHistogram();
+  const failedByReason: Record<string, number> = {};
+  const failedByRequest: Record<string, number> = {};
+  const byRequest: Record<string, number> = {};
+  let ok = 0;
+  let failed = 0;
+  let droppedLate = 0;
+  let droppedCap = 0;
+  for (const r of records) {
+    byRequest[r.name] = (byRequest[r.name] ?? 0) + 1;
+    if (r.latencyMs !== null) recordMs(all, r.latencyMs);
+    if (r.outcome === 'ok') ok++;
+    else if (r.outcome === 'failed') {
+      failed++;
+      const reason = r.reason ?? 'unknown';
+      failedByReason[reason] = (failedByReason[reason] ?? 0) + 1;
+      failedByRequest[r.name] = (failedByRequest[r.name] ?? 0) + 1;
+    } else if (r.reason === 'late') droppedLate++;
+    else droppedCap++;
+  }
+  const dropped = droppedLate + droppedCap;
+  const reportOptions: Omit<DrillOptions, 'quiet'> = { ...options };
+  delete (reportOptions as Partial<DrillOptions>).quiet;
+  const report: DrillReport = {
+    kind: 'rotation-drill',
+    version: 1,
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    mode: env.mode,
+    options: reportOptions,
+    definitions: DEFINITIONS,
+    verdict: { pass: false, reasons: [] },
+    totals: {
+      scheduled: records.length,
+      sent: records.length - dropped,
+      ok,
+      failed,
+      dropped,
+      droppedLate,
+      droppedInFlightCap: droppedCap,
+      failOpen: targets.failOpen,
+      failedByReason,
+      failedByRequest,
+      byRequest,
+    },
+    latency: { all: summarize(all), ...splitWindows(records, windows) },
+    rotations: rotationsReport,
+    swaps,
+    adoptions,
+    tasks: env.targetUrls.map((url, i) => ({
+      name: `task${i + 1}`,
+      url,
+      poolSwaps: taskMetrics[i]?.poolSwaps ?? null,
+      poolSwapsObserved: swaps.filter((s) => s.target === i).length,
+      secretsManagerCalls: taskMetrics[i]?.secretsManagerCalls ?? null,
+      unreadyObservations: unready[i] ?? 0,
+      exitCode: exitCodes[i],
+    })),
+    secretsManagerCallsByCaller: callsByCaller,
+    appPrincipal: appPrincipalCheck(env, callsByCaller),
+    fault: faultReport,
+    fleet: await fleetReport(env, connectionSamples, windows, t0, durationMs, options.maxConnections),
+    settle,
+    writes,
+    leaks: {
+      ...scanForPasswords([...env.logs(), { source: 'drill-terminal', lines: printed }], passwords),
+      reportFileOccurrences: null,
+    },
+    series: perSecond(records, options.durationSeconds),
+    failureSamples: records
+      .filter((r) => r.outcome !== 'ok')
+      .slice(0, 50)
+      .map((r: RequestRecord) => ({
+        seq: r.seq,
+        name: r.name,
+        target: r.target,
+        intendedMs: r.intendedMs,
+        latencyMs: r.latencyMs,
+        ...(r.status !== undefined && { status: r.status }),
+        ...(r.reason !== undefined && { reason: r.reason }),
+      })),
+  };
+  setVerdict(report, options);
+
+  await mkdir(options.out, { recursive: true });
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  const files = {
+    json: join(options.out, `drill-${stamp}.json`),
+    html: join(options.out, `drill-${stamp}.html`),
+  };
+  const writeFiles = async () => {
+    await writeFile(files.json, `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(files.html, renderHtml(report));
+  };
+  await writeFiles();
+  // The report files themselves, scanned once written; the figure goes back into them.
+  let inFiles = 0;
+  for (const f of [files.json, files.html]) inFiles += countPasswordsIn(await readFile(f, 'utf8'), passwords);
+  report.leaks.reportFileOccurrences = inFiles;
+  setVerdict(report, options);
+  await writeFiles();
+
+  write('');
+  write(summaryTable(report));
+  write(`report: ${files.json}`);
+  write(`        ${files.html}`);
+  return { report, exitCode: report.verdict.pass ? 0 : 1, files };
+}
+
+function setVerdict(report: DrillReport, options: DrillOptions): void {
+  const reasons: string[] = [];
+  const t = report.totals;
+  const expected = report.fault?.expectedFailures ?? 0;
+  if (t.failed > expected)
+    reasons.push(
+      expected > 0
+        ? `${t.failed - expected} failed requests beyond the ${expected} the fault allows`
+        : `${t.failed} failed requests`,
+    );
+  for (const c of report.fault?.checks ?? []) if (!c.pass) reasons.push(`${c.name}: ${c.detail}`);
+  const principal = report.appPrincipal;
+  if (principal && !principal.pass)
+    reasons.push(
+      `the app's principal called ${principal.unexpected.join(', ')} (only GetSecretValue and DescribeSecret allowed)`,
+    );
+  if (t.dropped > 0) reasons.push(`${t.dropped} dropped requests`);
+  const w = report.writes;
+  if (w.lost > 0) reasons.push(`${w.lost} lost writes`);
+  if (w.duplicated > 0) reasons.push(`${w.duplicated} duplicated writes`);
+  if (w.mismatched > 0) reasons.push(`${w.mismatched} mismatched writes`);
+  const leaks = report.leaks.occurrences + (report.leaks.reportFileOccurrences ?? 0);
+  if (leaks > 0) reasons.push(`${leaks} password occurrences in logs or reports`);
+  if (report.leaks.passwordsChecked === 0) reasons.push('no password could be read for the hygiene check');
+  if (!report.settle.settled && options.app === 'rotating' && options.rotations > 0)
+    reasons.push(
+      `not every task reported the final version within ${report.settle.boundMs} ms of the load's end`,
+    );
+  const finished = report.rotations.filter((r) => r.ok).length;
+  if (finished < options.rotations) reasons.push(`${finished}/${options.rotations} rotations finished`);
+  const badExits = report.tasks.filter((x) => x.exitCode !== undefined && x.exitCode !== 0);
+  if (badExits.length > 0)
+    reasons.push(
+      `tasks exited with ${badExits.map((x) => `${x.name}=${x.exitCode ?? 'signal'}`).join(', ')}`,
+    );
+  report.verdict = { pass: reasons.length === 0, reasons };
+}
+
+const APP_OPERATIONS = new Set(['GetSecretValue', 'DescribeSecret']);
+
+/** The endpoint's per-caller log: the app's principal may only read (embedded mode, where its key is known). */
+function appPrincipalCheck(
+  env: DrillEnvironment,
+  byCaller: Record<string, Record<string, number>> | null,
+): DrillReport['appPrincipal'] {
+  if (env.mode !== 'embedded' || byCaller === null) return null;
+  const caller = LOCAL_PRINCIPALS.app.accessKeyId;
+  const operations = byCaller[caller] ?? {};
+  const unexpected = Object.keys(operations).filter((op) => !APP_OPERATIONS.has(op));
+  return { caller, operations, unexpected, pass: unexpected.length === 0 };
+}

@@ -1,0 +1,59 @@
+import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { CapacityCeiling } from '../../../../app/src/db/capacity-ceiling.js';
+
+/** The fields of a pg.Pool the ceiling reads and sets. */
+const fakePool = (max: number, totalCount: number) =>
+  ({ options: { max, idleTimeoutMillis: 30_000 }, totalCount }) as unknown as pg.Pool;
+const settings = (configured: number) => ({ configured, relaxMs: 5000, idleMs: 30_000, scarceIdleMs: 1000 });
+
+describe('CapacityCeiling', () => {
+  it('stops the pool at the connections it holds when the server refuses one', () => {
+    const pool = fakePool(10, 3);
+    const ceiling = new CapacityCeiling(pool, settings(10));
+    expect(ceiling.refused(0)).toBe(3);
+    expect(pool.options.max).toBe(3);
+  });
+
+  it('never goes below one connection, so work can still wait for room', () => {
+    const pool = fakePool(10, 0);
+    expect(new CapacityCeiling(pool, settings(10)).refused(0)).toBe(1);
+    expect(pool.options.max).toBe(1);
+  });
+
+  it('gives one connection back per quiet interval, up to the configured size', () => {
+    const pool = fakePool(4, 2);
+    const ceiling = new CapacityCeiling(pool, settings(4));
+    ceiling.refused(1000);
+    ceiling.relax(5999);
+    expect(ceiling.current).toBe(2);
+    ceiling.relax(6000);
+    expect(ceiling.current).toBe(3);
+    ceiling.relax(6001); // the interval starts again after each step
+    expect(ceiling.current).toBe(3);
+    ceiling.relax(11_000);
+    ceiling.relax(16_000);
+    ceiling.relax(21_000);
+    expect(ceiling.current).toBe(4);
+  });
+
+  it('while short of connections, idle ones go back to the server within a second; the usual timeout returns with the full size', () => {
+    const pool = fakePool(3, 2);
+    const ceiling = new CapacityCeiling(pool, settings(3));
+    ceiling.refused(0);
+    expect(pool.options.idleTimeoutMillis).toBe(1000);
+    ceiling.relax(5000);
+    expect(pool.options.idleTimeoutMillis).toBe(30_000);
+  });
+
+  it('a refusal while relaxing lowers it again', () => {
+    const pool = fakePool(4, 2);
+    const ceiling = new CapacityCeiling(pool, settings(4));
+    ceiling.refused(0);
+    ceiling.relax(5000);
+    expect(ceiling.current).toBe(3);
+    (pool as { totalCount: number }).totalCount = 2;
+    ceiling.refused(5100);
+    expect(ceiling.current).toBe(2);
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * `npm run bootstrap` as compose's one-shot `bootstrap` service runs it: everything from the
+ * environment, against moto_server (the engine inside LocalStack) and a SCRAM-only PostgreSQL.
+ * The first run creates, the second changes nothing; the app secret's password logs in; no
+ * password is printed. Mandatory when REQUIRE_MOTO=1; skipped when moto_server is not on PATH.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findOnPath, startMotoServer, type RunningTarget } from '../helpers/secrets-manager-targets.js';
+import { startTestPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { everyPassword, logsIn, secretValue } from '../helpers/rotation-fixtures.js';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const tsxCli = join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const REGION = 'us-east-1';
+const CREDENTIALS = { accessKeyId: 'AKIDBOOTSTRAPCLI', secretAccessKey: 'bootstrap-cli-dummy-key' };
+
+const skip = process.env.REQUIRE_MOTO !== '1' && !findOnPath('moto_server');
+
+describe.skipIf(skip)('npm run bootstrap, against moto', () => {
+  let moto: RunningTarget;
+  let postgres: RunningPostgres;
+  let client: SecretsManagerClient;
+  const outputs: string[] = [];
+  const cleanups: (() => Promise<void> | void)[] = [];
+
+  beforeAll(async () => {
+    const [motoStarted, postgresStarted] = await Promise.allSettled([startMotoServer(), startTestPostgres()]);
+    if (motoStarted.status === 'fulfilled') cleanups.push(() => motoStarted.value.stop());
+    if (postgresStarted.status === 'fulfilled') cleanups.push(() => postgresStarted.value.stop());
+    if (motoStarted.status === 'rejected') throw motoStarted.reason;
+    if (postgresStarted.status === 'rejected') throw postgresStarted.reason;
+    moto = motoStarted.value;
+    postgres = postgresStarted.value;
+    client = new SecretsManagerClient({ endpoint: moto.url, region: REGION, credentials: CREDENTIALS });
+    cleanups.push(() => {
+      client.destroy();
+    });
+  });
+
+  afterAll(async () => {
+    try {
+      if (outputs.length > 0) {
+        const passwords = await everyPassword(client);
+        passwords.add(postgres.superuserPassword);
+        const text = outputs.join('\n');
+        expect(
+          [...passwords].filter((p) => text.includes(p)),
+          'passwords in CLI output',
+        ).toEqual([]);
+      }
+    } finally {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    }
+  });
+
+  function bootstrap(
+    extra: Record<string, string> = {},
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, [tsxCli, 'local/bootstrap-main.ts'], {
+      cwd: repoRoot,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        PGHOST: postgres.host,
+        PGPORT: String(postgres.port),
+        PGUSER: postgres.superuser,
+        PGPASSWORD: postgres.superuserPassword,
+        PGDATABASE: postgres.database,
+        DB_SSL: 'disable',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.url,
+        AWS_REGION: REGION,
+        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+        DB_SECRET_ID: 'compose/app/db',
+        MASTER_SECRET_ID: 'compose/rds/master',
+        DB_NAME: 'compose_app',
+        DB_SECRET_HOST: 'postgres',
+        ...extra,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    return new Promise((resolve) => {
+      child.once('close', (code) => {
+        outputs.push(stdout, stderr);
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  it('creates everything once, then changes nothing', async () => {
+    const first = await bootstrap();
+    expect(first.stderr).not.toMatch(/bootstrap failed/);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/bootstrap: created app secret compose\/app\/db/);
+    expect(first.stdout).toMatch(
+      /^bootstrap done: \d+ change\(s\); database compose_app, schema app owned by app_owner, app user app; app secret arn:/m,
+    );
+
+    const secret = await secretValue(client, 'compose/app/db', 'AWSCURRENT');
+    // The secret names the host the app containers reach, not the one this process used.
+    expect(secret.host).toBe('postgres');
+    expect(secret.port).toBe(postgres.port);
+    expect(secret.dbname).toBe('compose_app');
+    expect(await logsIn(postgres, secret.username, secret.password, 'compose_app')).toBe(true);
+
+    const second = await bootstrap();
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/^bootstrap done: nothing to change;/m);
+    expect((await secretValue(client, 'compose/app/db', 'AWSCURRENT')).password).toBe(secret.password);
+  });
+
+  it('names every bad variable at once, exit code 2', async () => {
+    const run = await bootstrap({ PGHOST: '', DB_SSL: 'sometimes', PGPORT: 'x' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/PGHOST is required/);
+    expect(run.stderr).toMatch(/DB_SSL must be one of verify-full, require, disable/);
+    expect(run.stderr).toMatch(/PGPORT must be a port number/);
+  });
+
+  it('fails with exit code 1 and a reason when PostgreSQL cannot be reached in time', async () => {
+    const run = await bootstrap({
+      PGPORT: '1',
+      BOOTSTRAP_WAIT_SECONDS: '0',
+      DB_SECRET_ID: 'compose/other/db',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^bootstrap failed: could not connect/m);
+  });
+});
