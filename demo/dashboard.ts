@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { RotationStrategy } from '../rotation/config.js';
-import type { RotationFailedError, RotationReport, StepInvocation } from '../local/rotator/rotator.js';
+import type { RotationFailedError, RotationReport, StepInvocation } from '../local/rotator/index.js';
 import type { LoadSecondReport } from './gentle-load.js';
 
 /** What a task's /health/ready said (or that it did not answer). */

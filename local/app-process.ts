@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { findFreePort } from './postgres/free-port.js';
+import { findFreePort } from './free-port.js';
 
 export interface AppProcess {
   child: ChildProcess;

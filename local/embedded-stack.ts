@@ -12,9 +12,8 @@ import {
   type BootstrapOptions,
   type BootstrapResult,
 } from '../rotation/bootstrap.js';
-import { startEmbeddedPostgres, type RunningEmbeddedPostgres } from './postgres/embedded-postgres.js';
-import type { Rotator } from './rotator/rotator.js';
-import { attachStackRotator, type StackRotationOptions } from './rotator/stack-rotator.js';
+import { startEmbeddedPostgres, type RunningEmbeddedPostgres } from './postgres/index.js';
+import { attachStackRotator, type Rotator, type StackRotationOptions } from './rotator/index.js';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from './secrets-manager/index.js';
 
 export interface LocalPrincipal {

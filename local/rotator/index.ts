@@ -22,3 +22,4 @@ export {
   type StepInvocation,
   type StepTiming,
 } from './rotator.js';
+export { attachStackRotator, type StackRotationOptions } from './stack-rotator.js';

@@ -4,12 +4,10 @@
  * - rotation: the common rate for a fixed time while Secrets Manager rotates (one strategy).
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { splitWindows, type WindowSplit } from '../load/histogram.js';
-import { loadScenario, RequestMix } from '../load/scenario.js';
+import { loadScenario, RequestMix, splitWindows, type WindowSplit } from '../load/index.js';
 import type { RotationStrategy } from '../../rotation/config.js';
 import type { AppProcess } from '../../local/app-process.js';
-import { stopAll, waitUntilReady } from '../drill/environment.js';
-import { scrapeTask } from '../drill/prometheus.js';
+import { scrapeTask, stopAll, waitUntilReady } from '../drill/index.js';
 import { readCpuMs, readMemory, type MemoryReading } from './proc-stats.js';
 import type { BenchOptions } from './options.js';
 import { search, type SearchOutcome } from './search.js';

@@ -1,5 +1,5 @@
 /** The bench's report: the JSON document, the evaluation of this app's targets, the terminal table. */
-import type { LeakScan } from '../drill/leaks.js';
+import type { LeakScan } from '../drill/index.js';
 import type { RotationStrategy } from '../../rotation/config.js';
 import type { MachineInfo } from './machine.js';
 import type { BenchOptions } from './options.js';

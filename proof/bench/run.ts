@@ -6,7 +6,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { AppProcess } from '../../local/app-process.js';
-import { countPasswordsIn, scanForPasswords } from '../drill/leaks.js';
+import { progressLines } from '../cli/index.js';
+import { countPasswordsIn, scanForPasswords } from '../drill/index.js';
 import { describeMachine, loadAverage } from './machine.js';
 import { ensureRecentNode, type NodeBinary } from './node22.js';
 import type { BenchOptions } from './options.js';
@@ -20,7 +21,6 @@ import {
   type BenchReport,
   type VariantReport,
 } from './report.js';
-import { progressLines } from '../drill/progress-lines.js';
 import { startBenchStack } from './stack.js';
 import { spawnVariant, VARIANTS, type VariantName } from './variants.js';
 

@@ -13,13 +13,13 @@ import type { RotationStrategy } from '../../rotation/config.js';
 import { LOCAL_PRINCIPALS, startEmbeddedStack, type EmbeddedStack } from '../../local/embedded-stack.js';
 import {
   collectPasswords,
-  loadTestTaskEnv,
-  rotateWith,
+  connectLocal,
   type DrillEnvironment,
+  loadTestTaskEnv,
+  parseDrillArgs,
+  rotateWith,
   type RotationOutcome,
-} from '../drill/environment.js';
-import { connectLocal } from '../drill/database-checks.js';
-import { parseDrillArgs } from '../drill/options.js';
+} from '../drill/index.js';
 
 export interface BenchStack {
   stack: EmbeddedStack;

@@ -3,11 +3,16 @@
  * a fixed time, reduced to the figures the bench compares. Bounded: the generator stops itself after
  * the step and every request after its timeout; a watchdog stops it should anything hang.
  */
-import { newHistogram, recordMs, summarize, type LatencySummary } from '../load/histogram.js';
-import { startOpenModel } from '../load/open-model.js';
-import type { RequestRecord } from '../load/records.js';
-import type { RequestMix } from '../load/scenario.js';
-import { TargetPool } from '../load/targets.js';
+import {
+  type LatencySummary,
+  newHistogram,
+  recordMs,
+  type RequestMix,
+  type RequestRecord,
+  startOpenModel,
+  summarize,
+  TargetPool,
+} from '../load/index.js';
 
 export interface StepSettings {
   maxLateMs: number;

@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { spawnApp, type AppProcess } from '../../local/app-process.js';
+import { NAIVE_APP_MAIN } from '../naive-app/index.js';
 import { track } from './children.js';
 import type { NodeBinary } from './node22.js';
 import type { BenchStack } from './stack.js';
@@ -66,7 +67,7 @@ export const VARIANTS: Record<VariantName, VariantSpec> = {
 };
 
 const BASELINE_MAIN = fileURLToPath(new URL('./baseline-app/main.ts', import.meta.url));
-const NAIVE_MAIN = fileURLToPath(new URL('../naive-app/main.ts', import.meta.url));
+const NAIVE_MAIN = NAIVE_APP_MAIN;
 const WRAPPER_MAIN = fileURLToPath(new URL('./wrapper-app/main.ts', import.meta.url));
 
 /**

@@ -2,8 +2,7 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { parseSecret, type DbCredentials } from '../../app/src/credentials/secret-shape.js';
-import type { AcknowledgedWrite } from '../load/records.js';
-import { checkWrites, fetchOrderRows, type WriteCheck } from '../load/writes.js';
+import { type AcknowledgedWrite, checkWrites, fetchOrderRows, type WriteCheck } from '../load/index.js';
 import type { DrillEnvironment } from './environment.js';
 
 /** A connection as the master user to the app's database (for the checks, never for the load). */

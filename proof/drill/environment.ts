@@ -13,29 +13,11 @@ import { readFileSync } from 'node:fs';
 import { createLogger } from '../../rotation/logger.js';
 import { spawnApp, type AppProcess } from '../../local/app-process.js';
 import { startEmbeddedStack, type EmbeddedStack } from '../../local/embedded-stack.js';
-import { spawnNaiveApp } from '../naive-app/spawn.js';
-import { rotationFunctionArn, type StepInvocation } from '../../local/rotator/rotator.js';
-import type { DrillOptions } from './options.js';
+import { spawnNaiveApp } from '../naive-app/index.js';
+import { rotationFunctionArn, type StepInvocation } from '../../local/rotator/index.js';
+import type { DrillOptions, RotationOutcome, StepEvent } from './drill-types.js';
 
-export interface StepEvent {
-  versionId: string;
-  step: string;
-  attempt: number;
-  /** ms since the epoch */
-  startedAt: number;
-  durationMs: number;
-  ok: boolean;
-  errorType?: string;
-}
-
-export interface RotationOutcome {
-  versionId: string;
-  /** ms since the epoch */
-  requestedAt: number;
-  finishedAt: number;
-  ok: boolean;
-  error?: string;
-}
+export type { RotationOutcome, StepEvent } from './drill-types.js';
 
 export interface CapturedLog {
   source: string;

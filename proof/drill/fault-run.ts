@@ -1,5 +1,5 @@
 /** Running a fault mode alongside the load, and its report afterwards. */
-import type { TargetPool } from '../load/targets.js';
+import type { TargetPool } from '../load/index.js';
 import { killAppConnections, withMaster } from './database-checks.js';
 import type { DrillEnvironment } from './environment.js';
 import type { Fault, FaultContext, FaultReport } from './faults/fault.js';

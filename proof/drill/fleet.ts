@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
-import type { Window } from '../load/histogram.js';
+import type { Window } from '../load/index.js';
 import { LOCAL_PRINCIPALS } from '../../local/embedded-stack.js';
 import { appRoles, masterClient } from './database-checks.js';
 import type { DrillEnvironment } from './environment.js';

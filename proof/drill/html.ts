@@ -5,8 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { DrillReport } from './report.js';
-import { summaryTable } from './report.js';
+import { type DrillReport, summaryTable } from './report.js';
 
 function uplotAssets(): { js: string; css: string } {
   const require = createRequire(import.meta.url);

@@ -1,42 +1,12 @@
 /** `npm run drill -- …` options, validated; every bad value is named. */
 import { parseArgs } from 'node:util';
 import { STRATEGIES, type RotationStrategy } from '../../rotation/config.js';
-import { assertLoopbackUrl } from '../load/loopback.js';
-import { FAULT_NAMES, type FaultName } from './faults/fault.js';
+import { UsageError } from '../cli/index.js';
+import { assertLoopbackUrl } from '../load/index.js';
+import { FAULT_NAMES, type DrillOptions, type FaultName } from './drill-types.js';
 
-export interface DrillOptions {
-  strategy: RotationStrategy;
-  rotations: number;
-  durationSeconds: number;
-  rate: number;
-  tasks: number;
-  seed: number;
-  out: string;
-  app: 'rotating' | 'naive';
-  /** Already-running targets: no stack, no app processes are started. */
-  targetUrls: string[];
-  secretId?: string;
-  masterSecretId?: string;
-  scenario?: string;
-  refreshSeconds: number;
-  maxLifetimeSeconds: number;
-  maxLateMs: number;
-  maxInFlight: number;
-  timeoutMs: number;
-  /** Seconds after finishSecret that still count as the rotation window. */
-  settleSeconds: number;
-  /** After each rotation, terminate every app backend: both apps must open new connections at once. */
-  killConnections: boolean;
-  /** A fault mode (docs/drill.md): something that goes wrong during the run, with its own checks. */
-  fault?: FaultName;
-  /** DB_POOL_MAX of the started tasks (the app's default, or the fault's, otherwise). */
-  poolMax?: number;
-  /** max_connections of the embedded PostgreSQL (its default, 100, otherwise). */
-  maxConnections?: number;
-  /** Runs of the same drill, one after another, for the flake rate (default 1). */
-  repeat: number;
-  quiet: boolean;
-}
+export { UsageError } from '../cli/index.js';
+export type { DrillOptions } from './drill-types.js';
 
 /** Faults that only make sense with one strategy (it becomes their default). */
 const FAULT_STRATEGY: Partial<Record<FaultName, RotationStrategy>> = {
@@ -44,10 +14,6 @@ const FAULT_STRATEGY: Partial<Record<FaultName, RotationStrategy>> = {
   'single-user-window': 'single-user',
   'connection-limit': 'alternating-users',
 };
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 export const USAGE = `npm run drill -- [options]
   --strategy alternating-users|single-user   rotation strategy (default alternating-users;

@@ -1,12 +1,18 @@
 /** The drill's report: the JSON document, the rotation windows, and the terminal summary. */
-import type { LatencySummary, SecondPoint, Window, WindowSplit } from '../load/histogram.js';
-import type { RequestRecord } from '../load/records.js';
-import type { WriteCheck } from '../load/writes.js';
+import type {
+  LatencySummary,
+  RequestRecord,
+  SecondPoint,
+  Window,
+  WindowSplit,
+  WriteCheck,
+} from '../load/index.js';
 import type { RotationOutcome, StepEvent } from './environment.js';
-import type { FaultReport } from './faults/fault.js';
+import type { AdoptionEvent, DrillOptions, FaultReport } from './drill-types.js';
 import { fleetLines, type FleetReport } from './fleet.js';
 import type { LeakScan } from './leaks.js';
-import type { DrillOptions } from './options.js';
+
+export type { AdoptionEvent } from './drill-types.js';
 
 export interface RotationRecord {
   index: number;
@@ -32,13 +38,6 @@ export interface PoolSwapEvent {
   atMs: number;
   fromGeneration: number;
   toGeneration: number;
-}
-
-export interface AdoptionEvent {
-  target: number;
-  atMs: number;
-  versionId: string;
-  username: string | null;
 }
 
 export interface TaskSummary {

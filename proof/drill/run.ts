@@ -5,13 +5,21 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { newHistogram, perSecond, recordMs, splitWindows, summarize } from '../load/histogram.js';
-import { startOpenModel } from '../load/open-model.js';
-import type { RequestRecord } from '../load/records.js';
-import { loadScenario, RequestMix } from '../load/scenario.js';
-import { TargetPool, type ReadinessObservation } from '../load/targets.js';
+import {
+  loadScenario,
+  newHistogram,
+  perSecond,
+  type ReadinessObservation,
+  recordMs,
+  RequestMix,
+  type RequestRecord,
+  splitWindows,
+  startOpenModel,
+  summarize,
+  TargetPool,
+  type WriteCheck,
+} from '../load/index.js';
 import { LOCAL_PRINCIPALS } from '../../local/embedded-stack.js';
-import type { WriteCheck } from '../load/writes.js';
 import {
   collectPasswords,
   prepareEnvironment,
@@ -35,7 +43,7 @@ import {
   type DrillReport,
   type PoolSwapEvent,
 } from './report.js';
-import { progressLines } from './progress-lines.js';
+import { progressLines } from '../cli/index.js';
 
 export interface DrillResult {
   report: DrillReport;

@@ -1,9 +1,7 @@
 /** The naive app as its own process, with the same handle as the rotating app's. */
-import { fileURLToPath } from 'node:url';
 import { spawnApp, type AppProcess } from '../../local/app-process.js';
-
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+import { NAIVE_APP_MAIN } from './main-path.js';
 
 export function spawnNaiveApp(env: Record<string, string>): Promise<AppProcess> {
-  return spawnApp(env, { entry: MAIN });
+  return spawnApp(env, { entry: NAIVE_APP_MAIN });
 }

@@ -24,7 +24,8 @@ import type { RequestRecord } from '../../proof/load/records.js';
 import { loadScenario, RequestMix } from '../../proof/load/scenario.js';
 import { TargetPool } from '../../proof/load/targets.js';
 import { checkWrites, fetchOrderRows } from '../../proof/load/writes.js';
-import { findOnPath, freePort } from '../helpers/secrets-manager-targets.js';
+import { findFreePort } from '../../local/free-port.js';
+import { findOnPath } from '../helpers/secrets-manager-targets.js';
 import { containerSkipReason, engineGet } from '../helpers/container-engine.js';
 
 const execFileAsync = promisify(execFile);
@@ -162,12 +163,12 @@ for (const strategy of ['alternating-users', 'single-user'] as const) {
       const figures: Record<string, unknown> = { strategy };
 
       beforeAll(async () => {
-        ports = { app1: await freePort(), app2: await freePort(), postgres: await freePort() };
+        ports = { app1: await findFreePort(), app2: await findFreePort(), postgres: await findFreePort() };
         project = new ComposeProject({
           APP_1_PORT: String(ports.app1),
           APP_2_PORT: String(ports.app2),
           POSTGRES_PORT: String(ports.postgres),
-          SECRETS_MANAGER_PORT: String(await freePort()),
+          SECRETS_MANAGER_PORT: String(await findFreePort()),
           ROTATION_EVERY_SECONDS: String(ROTATION_EVERY_SECONDS),
           ROTATION_STRATEGY: strategy,
         });

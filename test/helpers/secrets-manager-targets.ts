@@ -10,8 +10,8 @@
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { findFreePort } from '../../local/free-port.js';
 import {
   startSecretsManagerEndpoint,
   type SecretsManagerEndpoint,
@@ -50,20 +50,6 @@ export function findOnPath(command: string): string | undefined {
   return undefined;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
-}
-
 const endpointTarget: ConformanceTarget = {
   name: 'endpoint',
   skipReason: undefined,
@@ -77,7 +63,7 @@ const endpointTarget: ConformanceTarget = {
 export async function startMotoServer(): Promise<RunningTarget> {
   const executable = findOnPath('moto_server');
   if (!executable) throw new Error('moto_server is not on PATH');
-  const port = await freePort();
+  const port = await findFreePort();
   const url = `http://127.0.0.1:${port}`;
   // Own process group, so stopping it also stops anything the pyenv shim started.
   const child = spawn(executable, ['-H', '127.0.0.1', '-p', String(port)], {

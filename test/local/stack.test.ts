@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../../local/postgres/free-port.js';
+import { findFreePort } from '../../local/free-port.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 // What `npx tsx` runs. Spawned directly: npm exec does not pass SIGTERM on to the script it runs.

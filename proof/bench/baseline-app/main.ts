@@ -10,13 +10,13 @@
 import { runMigrations } from '../../../app/src/db/migrate.js';
 import { createLogger, SecretScrubber } from '../../../app/src/logger.js';
 import { createMetrics } from '../../../app/src/metrics.js';
-import { PlainDatabase } from '../../naive-app/plain-database.js';
 import {
   intFromEnv,
   logLevelFromEnv,
+  PlainDatabase,
   serveDatabase,
   untrackedCredentials,
-} from '../../naive-app/serve-database.js';
+} from '../../naive-app/index.js';
 
 const env = process.env;
 const username = env.PGUSER;

@@ -2,7 +2,7 @@
  * Rotation schedules around a fault's window, and the shortest --duration that fits them, for the
  * fault modes that must keep rotations out of (or exactly one inside) a window of their own.
  */
-import type { RequestRecord } from '../../load/records.js';
+import type { RequestRecord } from '../../load/index.js';
 import type { DrillOptions } from '../options.js';
 import { cycleMs, SCHEDULE_MARGIN_MS } from '../schedule.js';
 

@@ -21,7 +21,7 @@
  */
 import pg from 'pg';
 import { readFile } from 'node:fs/promises';
-import { assertLoopbackUrl } from '../../load/loopback.js';
+import { assertLoopbackUrl } from '../../load/index.js';
 import { appRoles } from '../database-checks.js';
 import { countRefusals } from '../fleet.js';
 import type { DrillOptions } from '../options.js';

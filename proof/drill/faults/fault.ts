@@ -3,27 +3,20 @@
  * rotations happen, what it is allowed to cost, and the checks of its own verdict.
  */
 import type pg from 'pg';
-import type { RequestRecord } from '../../load/records.js';
-import type { ReadinessObservation, TargetPool } from '../../load/targets.js';
+import type { ReadinessObservation, RequestRecord, TargetPool } from '../../load/index.js';
 import type { AppProcess } from '../../../local/app-process.js';
 import type { EmbeddedStack } from '../../../local/embedded-stack.js';
-import type { StepInvocation } from '../../../local/rotator/rotator.js';
-import type { RotationOutcome } from '../environment.js';
-import type { DrillOptions } from '../options.js';
-import type { AdoptionEvent } from '../report.js';
+import type { StepInvocation } from '../../../local/rotator/index.js';
+import type {
+  AdoptionEvent,
+  DrillOptions,
+  FaultCheck,
+  FaultName,
+  FaultReport,
+  RotationOutcome,
+} from '../drill-types.js';
 
-export const FAULT_NAMES = [
-  'sm-outage',
-  'kill-connections',
-  'db-restart',
-  'sigterm',
-  'bad-secret',
-  'single-user-window',
-  'db-freeze',
-  'connection-limit',
-] as const;
-
-export type FaultName = (typeof FAULT_NAMES)[number];
+export { FAULT_NAMES, type FaultCheck, type FaultName, type FaultReport } from '../drill-types.js';
 
 /** What a fault can act on while the load runs (embedded mode only). */
 export interface FaultContext {
@@ -62,25 +55,6 @@ export interface FaultEvidence {
   t0: number;
   /** Orders in the database with no lines, or whose total is not the sum of its lines. */
   partialOrders(): Promise<number>;
-}
-
-export interface FaultCheck {
-  name: string;
-  pass: boolean;
-  detail: string;
-}
-
-export interface FaultReport {
-  name: FaultName;
-  description: string;
-  /** Points on the timeline, ms from the start of the load. */
-  events: { atMs: number; label: string }[];
-  /** Failed requests this fault is allowed to cause (each one is named in `checks`); the rest fail the verdict. */
-  expectedFailures: number;
-  figures: Record<string, unknown>;
-  /** Figures worth a line in the summary beside the checks. */
-  notes?: string[];
-  checks: FaultCheck[];
 }
 
 export interface Fault {

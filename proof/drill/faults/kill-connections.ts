@@ -4,7 +4,7 @@
  * are redone on a fresh connection); a write may fail only as a clean 503 (COMMIT outcome unknown)
  * and must never leave a partial order behind.
  */
-import type { RequestRecord } from '../../load/records.js';
+import type { RequestRecord } from '../../load/index.js';
 import { check, round, type Fault, type FaultContext, type FaultEvidence } from './fault.js';
 import { latencyOf, ratio, steadyLatency, within } from './window-latency.js';
 

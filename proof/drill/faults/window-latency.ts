@@ -2,8 +2,7 @@
  * Latency inside a fault's windows against the run's steady state, so the cost of a recovery path
  * shows as a ratio within one run (never an absolute time).
  */
-import { newHistogram, recordMs, summarize, type Window } from '../../load/histogram.js';
-import type { RequestRecord } from '../../load/records.js';
+import { newHistogram, recordMs, type RequestRecord, summarize, type Window } from '../../load/index.js';
 import type { FaultEvidence } from './fault.js';
 
 export interface WindowLatency {

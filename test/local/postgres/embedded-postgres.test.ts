@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../../../local/postgres/free-port.js';
+import { findFreePort } from '../../../local/free-port.js';
 import {
   startEmbeddedPostgres,
   type RunningEmbeddedPostgres,

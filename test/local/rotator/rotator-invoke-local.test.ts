@@ -7,18 +7,14 @@
  *
  * Mandatory when REQUIRE_MOTO=1; skipped when moto_server is not on PATH otherwise.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapDatabase, type BootstrapResult } from '../../../rotation/bootstrap.js';
 import { findOnPath, startMotoServer, type RunningTarget } from '../../helpers/secrets-manager-targets.js';
 import { startTestPostgres, type RunningPostgres } from '../../helpers/postgres.js';
+import { runRepoCli, type CliResult } from '../../helpers/repo-cli.js';
 import { everyPassword, logsIn, secretValue, stagesOf } from '../../helpers/rotation-fixtures.js';
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-const tsxCli = join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'AKIDINVOKELOCAL', secretAccessKey: 'invoke-local-dummy-key' };
 
@@ -74,36 +70,21 @@ describe.skipIf(skip)('npm run rotate -- --invoke local, against moto', () => {
   });
 
   /** The CLI as compose's rotator service runs it: endpoint, region and credentials from the environment. */
-  function rotate(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn(
-      process.execPath,
-      [tsxCli, 'local/rotator/main.ts', '--invoke', 'local', '--secret-id', boot.appSecretArn, ...args],
+  function rotate(args: string[]): Promise<CliResult> {
+    return runRepoCli(
+      'local/rotator/main.ts',
+      ['--invoke', 'local', '--secret-id', boot.appSecretArn, ...args],
       {
-        cwd: repoRoot,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '',
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.url,
-          AWS_REGION: REGION,
-          AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-          DB_SSL: 'disable',
-          DB_OWNER_ROLE: boot.ownerRole,
-          LOG_LEVEL: 'info',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.url,
+        AWS_REGION: REGION,
+        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+        DB_SSL: 'disable',
+        DB_OWNER_ROLE: boot.ownerRole,
+        LOG_LEVEL: 'info',
       },
+      outputs,
     );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    return new Promise((resolve) => {
-      child.once('close', (code) => {
-        outputs.push(stdout, stderr);
-        resolve({ code, stdout, stderr });
-      });
-    });
   }
 
   async function current(): Promise<{ username: string; password: string }> {

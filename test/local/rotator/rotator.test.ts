@@ -3,9 +3,7 @@
  * roles, started by the rotator API, by awscli and by `npm run rotate`; the service's retry and
  * "rotation in progress" rules; and the same rotator driving moto.
  */
-import { execFile, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { RotateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
@@ -27,11 +25,10 @@ import {
   stagesOf,
   versionWith,
 } from '../../helpers/rotation-fixtures.js';
+import { runRepoCli, type CliResult } from '../../helpers/repo-cli.js';
 import { motoReservation } from '../../helpers/rotation-targets.js';
 
 const execFileAsync = promisify(execFile);
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-const tsxCli = join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 let stack: EmbeddedStack;
 let rotator: Rotator;
@@ -323,20 +320,6 @@ describe.skipIf(process.env.REQUIRE_MOTO !== '1' && !findOnPath('moto_server'))(
 );
 
 /** `npm run rotate` as a user runs it after `. .local/stack.env` (tsx directly: npm adds nothing here). */
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [tsxCli, 'local/rotator/main.ts', ...args], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...stack.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve) => {
-    child.once('close', (code) => {
-      outputs.push(stdout, stderr);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runCli(args: string[]): Promise<CliResult> {
+  return runRepoCli('local/rotator/main.ts', args, stack.env, outputs);
 }
