@@ -1,6 +1,7 @@
 // @ts-check
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { importBoundaries } from './tools/lint/import-boundaries.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'cdk.out/', 'reports/', 'test-output/', '.local/', '.cache/'] },
@@ -17,6 +18,8 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  // app/, rotation/ and db-bootstrap/ import only their own room; no product folder imports the harness.
+  importBoundaries,
   {
     // CLIs and tests talk to a terminal.
     files: ['local/**', 'proof/**', 'demo/**', 'load/**', 'test/**', 'tools/**', 'infra/bin/**'],
