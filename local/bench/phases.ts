@@ -17,6 +17,9 @@ import { countCalls, type CallCount } from './sm-calls.js';
 import type { BenchStack } from './stack.js';
 import { round, runStep, type StepResult } from './step.js';
 
+/** How often readiness is polled: the time-to-ready figure is this fine (a start takes seconds). */
+export const READY_POLL_MS = 25;
+
 /** Seconds after finishSecret that still count as the rotation window (as in the drill). */
 export const SETTLE_SECONDS = 5;
 
@@ -91,7 +94,7 @@ export async function withProcess<T>(
   let task: AppProcess | undefined;
   try {
     task = await spawn();
-    await waitUntilReady(task);
+    await waitUntilReady(task, READY_POLL_MS);
     const readyAt = Date.now();
     const startupConnections = openedBetween(connections.samples, spawnedAt, readyAt);
     const value = await work(task, readyAt, connections);

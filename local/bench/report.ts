@@ -3,7 +3,7 @@ import type { LeakScan } from '../drill/leaks.js';
 import type { RotationStrategy } from '../../rotation/config.js';
 import type { MachineInfo } from './machine.js';
 import type { BenchOptions } from './options.js';
-import type { RotationResult } from './phases.js';
+import { READY_POLL_MS, type RotationResult } from './phases.js';
 import { SAMPLE_INTERVAL_MS } from './pg-connections.js';
 import { ONE_PER_CYCLE_LIMIT, pooledSteadyCalls, type SteadyCalls } from './sm-calls.js';
 import {
@@ -115,8 +115,7 @@ export const DEFINITIONS = {
     'sent, and answered with another status than the request mix expects, or a network error, or no answer within 10 s',
   dropped:
     'never sent: due more than 1000 ms ago when the generator got to it, or 1000 requests already unanswered',
-  startup:
-    'from spawning the process to the first 200 on /health/ready (polled every 50 ms); Secrets Manager calls and PostgreSQL connections in that time are what every new task of a scale-out costs',
+  startup: `from spawning the process to the first 200 on /health/ready (polled every ${READY_POLL_MS} ms); Secrets Manager calls and PostgreSQL connections in that time are what every new task of a scale-out costs`,
   connections: `client backends of the app\u2019s roles in pg_stat_activity, sampled every ${SAMPLE_INTERVAL_MS} ms (the rotation function\u2019s own connections excluded); opened: backends first seen during startup; peak: the most at once`,
   swapConnections:
     'in a rotation run, per rotation window: the most connections held over the steady count (median of the 2 s before the rotation); for this app under alternating users, what the make-before-break pool swap adds',
