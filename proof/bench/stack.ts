@@ -12,14 +12,17 @@ import { createLogger as createFunctionLogger } from '../../rotation/logger.js';
 import type { RotationStrategy } from '../../rotation/config.js';
 import { LOCAL_PRINCIPALS, startEmbeddedStack, type EmbeddedStack } from '../../local/embedded-stack.js';
 import {
+  appRoles,
   collectPasswords,
   connectLocal,
   type DrillEnvironment,
   loadTestTaskEnv,
+  masterClient,
   parseDrillArgs,
   rotateWith,
   type RotationOutcome,
 } from '../drill/index.js';
+import { watchConnections, type ConnectionWatch } from './pg-connections.js';
 
 export interface BenchStack {
   stack: EmbeddedStack;
@@ -36,6 +39,8 @@ export interface BenchStack {
   /** RotateSecret with the strategy's function; resolves once the rotation finished or failed. */
   rotate(strategy: RotationStrategy): Promise<RotationOutcome>;
   postgresVersion(): Promise<string>;
+  /** Starts sampling the app roles' connections (pg_stat_activity, as the master user). */
+  watchConnections(): ConnectionWatch;
   /** Every password of the run (all versions of the app secret, and the master): for the leak scan. */
   passwords(): Promise<Set<string>>;
   stop(): Promise<void>;
@@ -75,6 +80,14 @@ export async function startBenchStack(options: {
       await appClient.end();
     }
 
+    // One master connection for the whole run: it samples pg_stat_activity, never serves the load.
+    const secrets = {
+      admin,
+      secretId: stack.appSecretId,
+      masterSecretId: stack.masterSecretId,
+    } as DrillEnvironment; // masterClient and collectPasswords read only these three fields
+    const master = await masterClient(secrets);
+
     const taskEnv: Record<string, string> = { ...stack.env, ...loadTestTaskEnv(options) };
     const rotator = stack.rotator;
     return {
@@ -98,14 +111,12 @@ export async function startBenchStack(options: {
           await app.end();
         }
       },
-      // collectPasswords reads only admin, secretId and masterSecretId of a drill environment.
-      passwords: () =>
-        collectPasswords({
-          admin,
-          secretId: stack.appSecretId,
-          masterSecretId: stack.masterSecretId,
-        } as DrillEnvironment),
-      stop: () => stack.stop(),
+      watchConnections: () => watchConnections(master.client, appRoles(master.appUser)),
+      passwords: () => collectPasswords(secrets),
+      async stop() {
+        await master.client.end().catch(() => undefined);
+        await stack.stop();
+      },
     };
   } catch (err) {
     await stack.stop();
