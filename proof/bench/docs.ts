@@ -12,6 +12,7 @@ import {
   DEFINITIONS,
   isRotationResult,
   measuredTrials,
+  MIN_PAIRS_TO_DECIDE,
   ratioCell,
   reportTables,
   THROUGHPUT_TARGET,
@@ -334,7 +335,9 @@ function noiseSection(report: BenchReport): string[] {
       'bootstrap 95 % interval. A ratio is read by its interval: containing 1, no measurable difference; a target is ' +
       `met only when the whole interval is on its side (throughput: lower bound ≥ ${THROUGHPUT_TARGET}; CPU per ` +
       `request: upper bound ≤ ${CPU_TARGET}), missed when the whole interval is on the other side, and otherwise ` +
-      `undecided: the machine\u2019s noise was too large to decide in that run.${gauge} CPU per request at a fixed ` +
+      `undecided: the machine\u2019s noise was too large to decide in that run. Fewer than ${MIN_PAIRS_TO_DECIDE} ` +
+      'pairs decide nothing (the quick run has 2): the range of n pairs holds the true median with probability ' +
+      `1 − 2 × 0.5ⁿ only.${gauge} CPU per request at a fixed ` +
       'rate below saturation is the primary cost figure: every variant does the same work at the same pace, so it ' +
       'moves least with the load generator and with queueing. To see where an app\u2019s time goes, profile it: ' +
       '`--cpu-prof <dir>` writes a CPU profile of each variant\u2019s first trial. The cost targets decide the exit ' +

@@ -22,6 +22,11 @@ import type { RotationExpectation, VariantName } from './variants.js';
 export const THROUGHPUT_TARGET = 0.97;
 /** This app's CPU per request ≤ 1.03 × the baseline's (the interval's upper bound). */
 export const CPU_TARGET = 1.03;
+/**
+ * Fewer pairs decide nothing: with n pairs the interval is about their range, which holds the true
+ * median with probability 1 − 2 × 0.5ⁿ (5 pairs: 94 %; 2 pairs, a quick run: 50 %).
+ */
+export const MIN_PAIRS_TO_DECIDE = 5;
 
 /** Each figure over a variant's trials (median and range). */
 export interface VariantSummary {
@@ -193,7 +198,7 @@ const interval = (r: RatioEstimate) => `${r.ci95[0].toFixed(2)}–${r.ci95[1].to
  * A cost target on an interval: met when the whole interval is on the right side of the bound,
  * missed when the whole of it is on the wrong side, undecided (null) when it spans the bound.
  */
-function costTarget(
+export function costTarget(
   r: RatioEstimate | null,
   gauge: RatioEstimate | null,
   bound: number,
@@ -202,24 +207,18 @@ function costTarget(
 ): { met: boolean | null; measured: string } {
   if (r === null) return { met: null, measured: 'not evaluated (no paired baseline trials)' };
   const [lo, hi] = r.ci95;
-  const met = higherIsBetter
-    ? lo >= bound
-      ? true
-      : hi < bound
-        ? false
-        : null
-    : hi <= bound
-      ? true
-      : lo > bound
-        ? false
-        : null;
+  const onTheRightSide = higherIsBetter ? lo >= bound : hi <= bound;
+  const onTheWrongSide = higherIsBetter ? hi < bound : lo > bound;
+  const enough = r.pairs.length >= MIN_PAIRS_TO_DECIDE;
+  const met = !enough ? null : onTheRightSide ? true : onTheWrongSide ? false : null;
   const noise =
     gauge === null
       ? ''
       : `; noise gauge, naive ÷ baseline: ${gauge.median.toFixed(2)} × (${interval(gauge)})` +
         (containsOne(gauge) ? '' : ', which does not contain 1.0: this run\u2019s machine was unsteady');
-  const undecided =
-    met === null
+  const undecided = !enough
+    ? `; ${r.pairs.length} paired trials are too few to decide (${MIN_PAIRS_TO_DECIDE} needed)`
+    : met === null
       ? `; the interval spans ${bound}: the machine\u2019s noise is too large to decide in this run`
       : '';
   return { met, measured: `${describeRatio(r, quantity)}${undecided}${noise}` };

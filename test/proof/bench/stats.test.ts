@@ -5,6 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { openedBetween, peakOverSteady } from '../../../proof/bench/pg-connections.js';
+import {
+  costTarget,
+  CPU_TARGET,
+  MIN_PAIRS_TO_DECIDE,
+  THROUGHPUT_TARGET,
+} from '../../../proof/bench/report.js';
 import { pooledSteadyCalls, type SteadyCalls } from '../../../proof/bench/sm-calls.js';
 import {
   bootstrapMedianInterval,
@@ -117,5 +123,35 @@ describe('connections from pg_stat_activity samples', () => {
     ];
     expect(peakOverSteady([...steady, ...swap], 450, 700)).toEqual({ steady: 2, peak: 5, extra: 3 });
     expect(peakOverSteady(swap, 450, 700)).toBeNull();
+  });
+});
+
+describe('cost targets read from an interval', () => {
+  const ratio = (ci95: [number, number], n = MIN_PAIRS_TO_DECIDE) => ({
+    pairs: Array.from({ length: n }, () => 1),
+    median: (ci95[0] + ci95[1]) / 2,
+    min: ci95[0],
+    max: ci95[1],
+    ci95,
+  });
+  const gauge = { ...ratio([0.98, 1.03]), median: 1.01 };
+
+  it('is met only when the whole interval is on the right side of the bound', () => {
+    expect(costTarget(ratio([0.98, 1.04]), gauge, THROUGHPUT_TARGET, true, 'throughput').met).toBe(true);
+    expect(costTarget(ratio([0.9, 0.95]), gauge, THROUGHPUT_TARGET, true, 'throughput').met).toBe(false);
+    expect(costTarget(ratio([0.99, 1.02]), gauge, CPU_TARGET, false, 'CPU per request').met).toBe(true);
+    expect(costTarget(ratio([1.05, 1.2]), gauge, CPU_TARGET, false, 'CPU per request').met).toBe(false);
+  });
+
+  it('says when the noise is too large, or the trials too few, to decide', () => {
+    const spans = costTarget(ratio([0.9, 1.1]), gauge, THROUGHPUT_TARGET, true, 'throughput');
+    expect(spans.met).toBeNull();
+    expect(spans.measured).toMatch(/noise is too large to decide/);
+    expect(spans.measured).toMatch(/noise gauge, naive ÷ baseline: 1\.01 × \(0\.98–1\.03\)/);
+    const few = costTarget(ratio([1.0, 1.05], 2), null, THROUGHPUT_TARGET, true, 'throughput');
+    expect(few.met).toBeNull();
+    expect(few.measured).toMatch(/2 paired trials are too few to decide/);
+    const unsteady = costTarget(ratio([0.99, 1.01]), ratio([1.05, 1.1]), CPU_TARGET, false, 'CPU');
+    expect(unsteady.measured).toMatch(/does not contain 1\.0: this run’s machine was unsteady/);
   });
 });
