@@ -19,8 +19,26 @@ export default tseslint.config(
   },
   {
     // CLIs and tests talk to a terminal.
-    files: ['local/**', 'load/**', 'test/**', 'tools/**', 'infra/bin/**'],
+    files: ['local/**', 'load/**', 'test/**', 'tools/**', 'infra/bin/**', 'db-bootstrap/main.ts'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // app/ is the only code in the production image and rotation/ is bundled alone into the Lambda:
+    // neither imports anything outside itself (db-bootstrap/, infra/ and the harness import them).
+    files: ['app/**/*.ts', 'rotation/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: String.raw`^(\.\./)+(app|rotation|db-bootstrap|infra|local|load|test|tools)/`,
+              message: 'app/ and rotation/ import nothing outside themselves.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['**/*.js'],

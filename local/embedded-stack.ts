@@ -11,7 +11,7 @@ import {
   DEFAULT_MASTER_SECRET_ID,
   type BootstrapOptions,
   type BootstrapResult,
-} from '../rotation/bootstrap.js';
+} from '../db-bootstrap/index.js';
 import { startEmbeddedPostgres, type RunningEmbeddedPostgres } from './postgres/embedded-postgres.js';
 import type { Rotator } from './rotator/rotator.js';
 import { attachStackRotator, type StackRotationOptions } from './rotator/stack-rotator.js';

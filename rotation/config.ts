@@ -17,7 +17,6 @@
  *                                AWS_ENDPOINT_URL_SECRETS_MANAGER works too
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_EXCLUDE_CHARACTERS, DEFAULT_PASSWORD_LENGTH } from './bootstrap.js';
 import { RotationConfigError } from './errors.js';
 import type { LogLevel } from './logger.js';
 
@@ -58,6 +57,10 @@ export interface RotationConfig {
 }
 
 export const CONNECT_TIMEOUT_MS = 5000;
+
+/** The rotation templates' ExcludeCharacters, plus space. */
+export const DEFAULT_EXCLUDE_CHARACTERS = ':/@"\'\\ ';
+export const DEFAULT_PASSWORD_LENGTH = 32;
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'y']);

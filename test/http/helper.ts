@@ -18,7 +18,7 @@ import { buildApp } from '../../app/src/http/app.js';
 import type { ErrorBody } from '../../app/src/http/errors.js';
 import { createMetrics, type Metrics } from '../../app/src/metrics.js';
 import { startSecretsManagerEndpoint } from '../../local/secrets-manager/index.js';
-import { bootstrapDatabase } from '../../rotation/bootstrap.js';
+import { bootstrapDatabase } from '../../db-bootstrap/index.js';
 import { startTestPostgres, type RunningPostgres } from '../helpers/postgres.js';
 import { SimpleDatabase } from '../helpers/simple-database.js';
 
@@ -158,7 +158,7 @@ export interface AppLogin {
 
 /**
  * A private PostgreSQL (test/helpers/postgres.ts: Docker when available, embedded otherwise, SCRAM
- * either way) bootstrapped as production is: rotation/bootstrap.ts against the local Secrets
+ * either way) bootstrapped as production is: db-bootstrap/ against the local Secrets
  * Manager endpoint creates the owner role, the app login role and, per database, the app schema.
  */
 export interface TestCluster {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapDatabase, type BootstrapResult } from '../../rotation/bootstrap.js';
+import { bootstrapDatabase, type BootstrapResult } from '../../db-bootstrap/index.js';
 import { findOnPath, startMotoServer, type RunningTarget } from '../conformance/support/targets.js';
 import { startTestPostgres, type RunningPostgres } from '../helpers/postgres.js';
 import { everyPassword, logsIn, secretValue, stagesOf } from './support/fixtures.js';
