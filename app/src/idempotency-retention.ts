@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { errorName } from './credentials/secret-source.js';
 import type { Database } from './db/database.js';
-import { forgetExpiredKeys } from './http/domain/orders.js';
+import { forgetExpiredKeys } from './domain/orders.js';
 import { jittered } from './util/backoff.js';
 
 export interface IdempotencyRetentionOptions {

@@ -15,7 +15,7 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders, type OutgoingH
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody } from '../../app/src/http/errors.js';
-import type { Order } from '../../app/src/http/domain/orders.js';
+import type { Order } from '../../app/src/domain/orders.js';
 import { startTestApp, startTestDatabase, type TestApp, type TestDatabase } from './helper.js';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_260_422);

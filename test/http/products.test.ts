@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Product, ProductPage } from '../../app/src/http/domain/products.js';
+import type { Product, ProductPage } from '../../app/src/domain/products.js';
 import { expectError, startTestApp, startTestDatabase, type TestApp, type TestDatabase } from './helper.js';
 
 describe('products', () => {
