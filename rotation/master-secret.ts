@@ -23,7 +23,8 @@ import {
   toDbSecret,
   type DbSecret,
 } from './secret-fields.js';
-import { AWSCURRENT, describeSecret, getSecretValue } from './secrets.js';
+import { describeSecret, getSecretValue } from './secrets.js';
+import { AWSCURRENT } from './version-stages.js';
 
 export interface RdsInstance {
   Endpoint?: { Address?: string | undefined; Port?: number | undefined } | undefined;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { errorName } from './credentials/secret-source.js';
+import { errorName } from './util/error-name.js';
 import type { Database } from './db/database.js';
 import { forgetExpiredKeys } from './domain/orders.js';
 import { jittered } from './util/backoff.js';

@@ -5,7 +5,8 @@
  * it under the token with AWSPENDING.
  */
 import { alternateUsername } from '../secret-fields.js';
-import { AWSCURRENT, AWSPENDING, isResourceNotFound, putPendingValue, randomPassword } from '../secrets.js';
+import { isResourceNotFound, putPendingValue, randomPassword } from '../secrets.js';
+import { AWSCURRENT, AWSPENDING } from '../version-stages.js';
 import { readSecret, type StepContext, type StepOutcome } from './context.js';
 
 export async function createSecret(ctx: StepContext): Promise<StepOutcome> {

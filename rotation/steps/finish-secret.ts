@@ -3,14 +3,8 @@
  * old one), then take AWSPENDING off it, so no finished version keeps AWSPENDING (the AWS templates
  * leave it there).
  */
-import {
-  AWSCURRENT,
-  AWSPENDING,
-  describeSecret,
-  moveStage,
-  versionWithStage,
-  type SecretMetadata,
-} from '../secrets.js';
+import { describeSecret, moveStage, versionWithStage, type SecretMetadata } from '../secrets.js';
+import { AWSCURRENT, AWSPENDING } from '../version-stages.js';
 import type { StepContext, StepOutcome } from './context.js';
 
 export async function finishSecret(ctx: StepContext): Promise<StepOutcome> {

@@ -14,7 +14,7 @@ import { RotationError, SecretFieldError } from '../errors.js';
 import { isRdsReplica, loadMasterSecret } from '../master-secret.js';
 import { syncMemberships, upsertLoginRole } from '../roles.js';
 import { alternateUsername } from '../secret-fields.js';
-import { AWSCURRENT, AWSPENDING } from '../secrets.js';
+import { AWSCURRENT, AWSPENDING } from '../version-stages.js';
 import { loginIfAccepted, readSecret, type StepContext, type StepOutcome } from './context.js';
 
 export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepOutcome> {

@@ -9,7 +9,8 @@
 import { RotationError, SecretFieldError } from '../errors.js';
 import { setOwnPassword } from '../roles.js';
 import type { DbSecret } from '../secret-fields.js';
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, isResourceNotFound } from '../secrets.js';
+import { isResourceNotFound } from '../secrets.js';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../version-stages.js';
 import { using } from '../db-connection.js';
 import { loginIfAccepted, readSecret, type StepContext, type StepOutcome } from './context.js';
 

@@ -1,7 +1,7 @@
 /** testSecret: AWSPENDING (by token) logs in and runs a trivial query in a transaction. */
 import { inTransaction, using } from '../db-connection.js';
 import { RotationError } from '../errors.js';
-import { AWSPENDING } from '../secrets.js';
+import { AWSPENDING } from '../version-stages.js';
 import { readSecret, type StepContext, type StepOutcome } from './context.js';
 
 export async function testSecret(ctx: StepContext): Promise<StepOutcome> {

@@ -11,7 +11,9 @@ import {
   type DbCredentials,
   type ParsedSecret,
 } from './secret-shape.js';
-import { errorName, type SecretSource, type SecretVersion, type StageMap } from './secret-source.js';
+import { errorName } from '../util/error-name.js';
+import { sleep } from '../util/sleep.js';
+import type { SecretSource, SecretVersion, StageMap } from './secret-source.js';
 import { AWSCURRENT, AWSPENDING, type VersionStage } from './stages.js';
 
 /** The one cache entry: the credentials in use and the secret version they came from. */
@@ -109,7 +111,7 @@ export class CredentialStore extends EventEmitter<StoreEvents> {
           { err: errorName(err), retryInMs: Math.round(wait) },
           'secret not readable yet; retrying',
         );
-        await new Promise((resolve) => setTimeout(resolve, wait));
+        await sleep(wait);
       }
     }
   }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config.js';
 import type { ActiveCredentials, CredentialStore } from '../credentials/credential-store.js';
 import type { DbCredentials } from '../credentials/secret-shape.js';
-import { errorName } from '../credentials/secret-source.js';
+import { errorName } from '../util/error-name.js';
 import { AWSPENDING, AWSPREVIOUS } from '../credentials/stages.js';
 import type { Metrics, PoolStats } from '../metrics.js';
 import { backoffDelay } from '../util/backoff.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { CredentialStore } from '../credentials/credential-store.js';
-import { errorName } from '../credentials/secret-source.js';
+import { errorName } from '../util/error-name.js';
 import type { RotatingPool } from '../db/rotating-pool.js';
 import type { Metrics } from '../metrics.js';
 import { jittered } from '../util/backoff.js';
