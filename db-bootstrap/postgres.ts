@@ -1,10 +1,10 @@
 /** The bootstrap's PostgreSQL connection and catalog queries. */
 import pg from 'pg';
 import { sqlState } from '../rotation/errors.js';
+import { PG16, serverVersion } from '../rotation/roles.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, type BootstrapConnection } from './options.js';
 
-/** PostgreSQL 16 (server_version_num) split role membership into INHERIT and SET options. */
-export const PG16 = 160000;
+export { PG16, serverVersion };
 
 export const ident = (name: string): string => pg.escapeIdentifier(name);
 export const literal = (value: string): string => pg.escapeLiteral(value);
@@ -54,11 +54,6 @@ export async function findRole(client: pg.Client, name: string): Promise<RoleRow
 export async function exists(client: pg.Client, sql: string, params: unknown[]): Promise<boolean> {
   const result = await client.query(sql, params);
   return (result.rowCount ?? 0) > 0;
-}
-
-export async function serverVersion(client: pg.Client): Promise<number> {
-  const result = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
-  return Number(result.rows[0]?.v ?? 0);
 }
 
 export async function isSuperuser(client: pg.Client): Promise<boolean> {
