@@ -90,10 +90,10 @@ export function createRotationHandler(options: RotationHandlerOptions): Rotation
     const started = Date.now();
     try {
       const result = await run();
-      log.info('step done', { outcome: result.outcome, durationMs: Date.now() - started });
+      log.info({ outcome: result.outcome, durationMs: Date.now() - started }, 'step done');
       return result;
     } catch (err) {
-      log.error('step failed', { error: err, durationMs: Date.now() - started });
+      log.error({ error: err, durationMs: Date.now() - started }, 'step failed');
       throw err;
     }
 

@@ -28,6 +28,6 @@ export async function createSecret(ctx: StepContext): Promise<StepOutcome> {
     secretString: JSON.stringify(next),
     rotationToken: ctx.rotationToken,
   });
-  ctx.log.info('createSecret: put the pending version', { user: next.username });
+  ctx.log.info({ user: next.username }, 'createSecret: put the pending version');
   return 'created';
 }

@@ -22,7 +22,7 @@ export async function finishSecret(ctx: StepContext): Promise<StepOutcome> {
     ...(current !== undefined && { removeFrom: current }),
   });
   await moveStage(ctx.sm, { secretId: ctx.secretId, stage: AWSPENDING, removeFrom: ctx.token });
-  ctx.log.info('finishSecret: AWSCURRENT moved', { previousVersion: current });
+  ctx.log.info({ previousVersion: current }, 'finishSecret: AWSCURRENT moved');
   return 'finished';
 }
 
