@@ -158,10 +158,7 @@ export function startOpenModel(options: OpenModelOptions): OpenModelRun {
         intendedMs: record.intendedMs,
       });
     }
-    for (const [name, field] of Object.entries(request.capture ?? {})) {
-      const v = parsed[field];
-      if (typeof v === 'number' || typeof v === 'string') options.mix.capture(name, String(v));
-    }
+    options.mix.captureAnswer(request, parsed);
   };
 
   const dispatchDue = () => {

@@ -143,6 +143,14 @@ export class RequestMix {
     this.#captured.set(name, list);
   }
 
+  /** Remembers what an acknowledged answer carries for the request's `capture` fields. */
+  captureAnswer(request: PreparedRequest, answer: Record<string, unknown>): void {
+    for (const [name, field] of Object.entries(request.capture ?? {})) {
+      const v = answer[field];
+      if (typeof v === 'number' || typeof v === 'string') this.capture(name, String(v));
+    }
+  }
+
   next(): PreparedRequest {
     const seq = this.#seq++;
     const eligible = this.#scenario.requests.filter((r) => this.#satisfiable(r));

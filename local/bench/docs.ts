@@ -8,9 +8,13 @@ import { relative, resolve } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import type { RotationStrategy } from '../../rotation/config.js';
 import {
+  CPU_TARGET,
   DEFINITIONS,
   isRotationResult,
-  tableRows,
+  measuredTrials,
+  MIN_PAIRS_TO_DECIDE,
+  ratioCell,
+  reportTables,
   THROUGHPUT_TARGET,
   type BenchReport,
   type VariantReport,
@@ -56,6 +60,11 @@ function rotationLines(v: VariantReport, strategies: readonly RotationStrategy[]
         `; p99 ${ms(r.windows.rotation.p99Ms)} ms in rotation windows, ${ms(r.windows.steady.p99Ms)} ms outside` +
         `; Secrets Manager calls during the run: ${calls || 'none'}` +
         (v.name === 'this-app' && r.poolSwaps !== null ? `; pool swaps ${r.poolSwaps}` : '') +
+        (r.connections.length > 0
+          ? `; connections in the rotation windows: ${r.connections
+              .map((c) => `${c.peak} at most over ${c.steady} steady`)
+              .join(', ')}`
+          : '') +
         (r.errors.length > 0
           ? `; the process logged: ${r.errors.map((e) => `\`${e.message}\` × ${e.count}`).join(', ')}`
           : ''),
@@ -80,17 +89,20 @@ function wrapperSection(report: BenchReport): string[] {
       ? `${r.totals.failed + r.totals.dropped} of ${r.totals.scheduled} requests failed, with ` +
         `${r.secretsManager.byOperation.GetSecretValue ?? 0} GetSecretValue calls during the ${r.totals.durationSeconds} s run`
       : 'not measured in this run';
+  const cpuW = w.summary.cpuMsPerRequest;
+  const cpuB = base?.summary.cpuMsPerRequest;
   const cpu =
-    w.steady?.cpuMsPerRequest != null && base?.steady?.cpuMsPerRequest != null
-      ? ` (${w.steady.cpuMsPerRequest.toFixed(2)} ms of CPU per request against the baseline\u2019s ` +
-        `${base.steady.cpuMsPerRequest.toFixed(2)}, on Node ${w.node} against ${base.node})`
+    cpuW && cpuB
+      ? ` (a median ${cpuW.median.toFixed(2)} ms of CPU per request against the baseline\u2019s ` +
+        `${cpuB.median.toFixed(2)}, ${ratioCell(w.ratios.cpuPerRequest)}, on Node ${w.node} against ${base.node})`
       : '';
-  const mem = (v: VariantReport | undefined) => v?.steady?.memory;
+  const rss = (v: VariantReport | undefined) => v?.summary.rssMiB;
+  const served = (v: VariantReport | undefined) => v?.summary.requestsServed;
   const leak =
-    mem(w) && mem(base) && w.steady && base?.steady
-      ? ` (resident memory at the end of the rotations-off run: ${Math.round(mem(w)?.rssMiB ?? 0)} MiB after ` +
-        `${w.steady.requestsServed} requests, the baseline ${Math.round(mem(base)?.rssMiB ?? 0)} MiB after ` +
-        `${base.steady.requestsServed})`
+    rss(w) && rss(base) && served(w) && served(base)
+      ? ` (resident memory at the end of a trial, median: ${Math.round(rss(w)?.median ?? 0)} MiB after ` +
+        `${served(w)?.median ?? 0} requests, the baseline ${Math.round(rss(base)?.median ?? 0)} MiB after ` +
+        `${served(base)?.median ?? 0})`
       : '';
   return [
     '## The AWS Advanced NodeJS Wrapper: what it can and cannot do',
@@ -141,7 +153,6 @@ function wrapperSection(report: BenchReport): string[] {
 export function renderDocs(report: BenchReport, reportPath: string): string {
   const o = report.options;
   const m = report.machine;
-  const { header, rows } = tableRows(report);
   const out: string[] = [];
   out.push('# Benchmarks');
   out.push('');
@@ -151,22 +162,31 @@ export function renderDocs(report: BenchReport, reportPath: string): string {
   out.push('');
   out.push(
     'Four ways to serve the same API, measured side by side in one run on one machine: the same Fastify app and ' +
-      'routes, the same PostgreSQL, the same request mix (`load/scenario.json`), the same open-model load generator. ' +
-      'Rotations off, each variant\u2019s throughput at a latency target and at saturation; rotations on, what a ' +
-      'password or user change does to it.',
+      'routes, the same PostgreSQL, the same request mix (`load/scenario.json`), the same load generator. Rotations ' +
+      'off, what each variant costs (CPU per request at a fixed rate, throughput at saturation, what a new process ' +
+      'costs to start), from repeated interleaved trials with their spread; rotations on, what a password or user ' +
+      'change does to it.',
   );
   out.push('');
   out.push(
     `## Results (${report.startedAt.slice(0, 10)}, ${o.quick ? 'quick' : 'full'} run, ${report.durationSeconds} s)`,
   );
   out.push('');
-  out.push(table(header, rows));
-  out.push('');
+  for (const t of reportTables(report)) {
+    out.push(`**${t.title}**`);
+    out.push('');
+    out.push(table(t.header, t.rows));
+    out.push('');
+  }
   out.push(
-    `Ratios in parentheses are to the baseline in the same run. "failed" is failed + dropped of the requests ` +
-      `scheduled during a rotation run (${o.rotations} rotations in ${o.rotationSeconds} s at ${o.rate} req/s); ` +
-      '"(expected)" marks a variant that cannot follow a rotation by design. SM calls are per refresh interval ' +
-      `(${o.refreshSeconds} s), rotations off, after startup. Raw figures: \`${reportPath}\` (reports/ is not committed).`,
+    'Ratios are to the baseline, per paired trial (the trials of one round ran back to back), as the median of the ' +
+      'pairs and its bootstrap 95 % interval in brackets; a ratio whose interval contains 1 is no measurable ' +
+      'difference. "ready in s": from spawning the process to the first 200 on /health/ready. "connections at ' +
+      'startup": PostgreSQL backends the process opened before it was ready (the most held at once in parentheses). ' +
+      '"extra connections in a swap": in the alternating-users run, the most connections held during a rotation ' +
+      'window over the steady count just before it. "(expected)" marks a variant that cannot follow a rotation by ' +
+      `design. SM calls are per refresh interval (${o.refreshSeconds} s), rotations off, after startup. Raw figures, ` +
+      `every trial included: \`${reportPath}\` (reports/ is not committed).`,
   );
   out.push('');
   out.push('### This app\u2019s targets');
@@ -177,7 +197,7 @@ export function renderDocs(report: BenchReport, reportPath: string): string {
       report.targets.map((t) => [
         `${t.name}: ${t.target}`,
         t.measured,
-        t.met === null ? 'not evaluated' : t.met ? 'yes' : t.hard ? '**no**' : 'no (informational)',
+        t.met === null ? 'undecided' : t.met ? 'yes' : t.hard ? '**no**' : 'no (informational)',
       ]),
       true,
     ),
@@ -238,21 +258,22 @@ export function renderDocs(report: BenchReport, reportPath: string): string {
   out.push('```');
   out.push('');
   out.push(
-    `Settings: latency target p99 ≤ ${o.latencyTargetMs} ms; ladder from ${o.startRate} req/s × ${o.stepFactor}, ` +
-      `${o.stepSeconds} s steps, ${o.bisections} bisections, ${o.warmupSeconds} s warm-up, ${o.restMs} ms rest between ` +
-      `steps, a missed step repeated: ${o.repeatMisses ? 'yes' : 'no'}; common rate ${o.rate} req/s for ` +
-      `${o.commonSeconds} s; rotation runs ${o.rotationSeconds} s with ${o.rotations} rotations; every app ` +
-      `process with CREDENTIAL_REFRESH_SECONDS=${o.refreshSeconds}, DB_POOL_MAX_LIFETIME_SECONDS=${o.maxLifetimeSeconds}, ` +
+    `Settings: ${o.trials} trials per variant, interleaved; each trial ${o.warmupSeconds} s of warm-up at ` +
+      `${o.rate} req/s, a saturation run of ${o.saturationSeconds} s at ${o.concurrency} requests in flight (after ` +
+      `${o.saturationWarmupSeconds} s not counted), ${o.restMs} ms rest, then ${o.commonSeconds} s at ${o.rate} req/s; ` +
+      `rotation runs ${o.rotationSeconds} s with ${o.rotations} rotations; every app process with ` +
+      `CREDENTIAL_REFRESH_SECONDS=${o.refreshSeconds}, DB_POOL_MAX_LIFETIME_SECONDS=${o.maxLifetimeSeconds}, ` +
       'a pool of 10, LOG_LEVEL=info, RATE_LIMIT_WRITES_PER_MINUTE=1000000 (the limit in the path, never throttling); seed ' +
-      `${o.seed}.`,
+      `${o.seed} (round k: seed + k).`,
   );
   out.push('');
+  out.push(...durationSection(report));
   out.push('## The variants');
   out.push('');
   for (const v of report.variants) out.push(`- **${v.title}** (Node ${v.node}): ${v.description}`);
   out.push('');
   out.push(
-    'Each run (rotations off, and each strategy) gets a fresh process of the variant, after the previous one exited. ' +
+    'Each trial and each rotation run gets a fresh process of the variant, after the previous one exited. ' +
       'Migrations are applied once, by the bench, before any variant starts.',
   );
   out.push('');
@@ -272,30 +293,56 @@ export function renderDocs(report: BenchReport, reportPath: string): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Why the throughput target is informational by default, with this run's own noise figures. */
+/** Where the run's time went: what to trade when it must be shorter. */
+function durationSection(report: BenchReport): string[] {
+  const d = report.durations;
+  const trials = report.variants.flatMap((v) => measuredTrials(v));
+  const perTrial =
+    trials.length > 0 ? trials.reduce((sum, t) => sum + t.wallSeconds, 0) / trials.length : null;
+  const rows: string[][] = [
+    ['the embedded stack (and Node for the wrapper)', `${d.stack} s`],
+    [
+      `rotations-off trials (${trials.length}; ${perTrial === null ? '-' : perTrial.toFixed(1)} s each on average)`,
+      `${d.trials} s`,
+    ],
+    ...Object.entries(d.rotationRuns).map(([strategy, seconds]) => [
+      `${strategy} rotation runs (one per variant)`,
+      `${seconds} s`,
+    ]),
+    ['the whole run', `${report.durationSeconds} s`],
+  ];
+  return ['## How long each part takes', '', table(['part', 'time'], rows), ''];
+}
+
+/** How the cost figures stand up to a noisy machine, with this run's own noise figures. */
 function noiseSection(report: BenchReport): string[] {
   const naive = report.variants.find((v) => v.name === 'naive');
   const gauge =
-    naive?.ratios.saturation != null
-      ? ' This run measures its own noise: the naive app serves requests exactly as the baseline does (the same ' +
+    naive && (naive.ratios.saturation || naive.ratios.cpuPerRequest)
+      ? ' This run measured its own noise: the naive app serves requests exactly as the baseline does (the same ' +
         'plain pool; it only reads the secret once at startup), and it measured ' +
-        `${naive.ratios.saturation.toFixed(2)} × the baseline at saturation, ` +
-        `${naive.ratios.latencyTarget?.toFixed(2) ?? '-'} × at the latency target and ` +
-        `${naive.ratios.cpuPerRequest?.toFixed(2) ?? '-'} × its CPU per request: differences of that size between ` +
-        'this app and the baseline say nothing about either.'
+        `${ratioCell(naive.ratios.cpuPerRequest)} the baseline\u2019s CPU per request and ` +
+        `${ratioCell(naive.ratios.saturation)} its throughput at saturation.`
       : '';
   return [
-    '## Why the throughput target is informational by default',
+    '## Figures on a shared machine',
     '',
-    `This app should serve at least ${THROUGHPUT_TARGET} × the baseline\u2019s throughput with rotations off. ` +
-      'On a 2-core machine that also runs the load generator and PostgreSQL (and whatever else runs there: see the ' +
-      'load average above), ' +
-      'throughput measurements of the same server differ by far more than 3 %: a short step is spoiled by one GC ' +
-      'pause, a checkpoint or another process, and the search\u2019s resolution is itself a few percent (each ' +
-      `bisection halves the bracket in log space).${gauge} To see where an app\u2019s time goes, profile it: ` +
-      '`--cpu-prof <dir>` writes each variant\u2019s CPU profile. So the bench prints whether the throughput target was ' +
-      'met and fails the exit code for it only with `--strict` (for a quiet, dedicated machine). Zero failed ' +
-      'requests under rotation and the Secrets Manager call budget are exact, and always decide the exit code.',
+    'A 2-core machine that also runs the load generator and PostgreSQL (and whatever else runs there: see the load ' +
+      'average above) moves any single measurement by more than the few percent that matter here. So: every ' +
+      'rotations-off figure comes from several short trials per variant, each in a fresh process; the trials are ' +
+      'interleaved (each round runs every variant once, in a rotated order), so a slow minute falls on all variants ' +
+      'alike; each ratio to the baseline is taken per round, and the report gives the median of those pairs with a ' +
+      'bootstrap 95 % interval. A ratio is read by its interval: containing 1, no measurable difference; a target is ' +
+      `met only when the whole interval is on its side (throughput: lower bound ≥ ${THROUGHPUT_TARGET}; CPU per ` +
+      `request: upper bound ≤ ${CPU_TARGET}), missed when the whole interval is on the other side, and otherwise ` +
+      `undecided: the machine\u2019s noise was too large to decide in that run. Fewer than ${MIN_PAIRS_TO_DECIDE} ` +
+      'pairs decide nothing (the quick run has 2): the range of n pairs holds the true median with probability ' +
+      `1 − 2 × 0.5ⁿ only.${gauge} CPU per request at a fixed ` +
+      'rate below saturation is the primary cost figure: every variant does the same work at the same pace, so it ' +
+      'moves least with the load generator and with queueing. To see where an app\u2019s time goes, profile it: ' +
+      '`--cpu-prof <dir>` writes a CPU profile of each variant\u2019s first trial. The cost targets decide the exit ' +
+      'code only with `--strict` (for a quiet, dedicated machine). Zero failed requests under rotation and the ' +
+      'Secrets Manager call budget are exact, and always decide it.',
     '',
   ];
 }
@@ -304,18 +351,20 @@ const STATIC_SECTIONS = [
   '## Running it',
   '',
   '```sh',
-  'npm run bench                         # the full run (about 9 minutes here), writes reports/bench-<time>.json',
+  'npm run bench                         # the full run (under 10 minutes here), writes reports/bench-<time>.json',
   'npm run bench -- --quick              # the CI version (about 2 minutes)',
+  'npm run bench -- --trials 9           # narrower intervals, longer run',
   'npm run bench -- --write-docs         # a full run, then this file from its report',
   'npm run bench -- --from reports/bench-<time>.json   # only this file, from a report',
-  'npm run bench -- --variants baseline,this-app --strategies none --strict',
+  'npm run bench -- --variants baseline,this-app,naive --strategies none --strict',
   '```',
   '',
   'Exit code: `0` this app met its targets, `1` it missed one (the throughput target only with `--strict`), `2` bad ' +
     'options, `3` the bench could not run. The wrapper variant needs Node ≥ 22.9: when the machine\u2019s Node is older, ' +
     'the bench installs the npm package `node@22` once into `.cache/node22/` (git-ignored) and runs that variant with it.',
   '',
-  '`test/bench/bench-e2e.test.ts` runs a quick bench in CI and fails if this app has any failed request under either strategy.',
+  '`test/bench/bench-e2e.test.ts` runs a quick bench in CI and fails if this app has any failed request under either ' +
+    'strategy or in a trial; `test/bench/stats.test.ts` checks the statistics.',
 ];
 
 /** Written as the project's Prettier settings format it, so `npm run lint` accepts the file as it is. */

@@ -9,19 +9,16 @@ export interface BenchOptions {
   variants: VariantName[];
   strategies: RotationStrategy[];
   seed: number;
-  /** The fixed-rate figures (p50/p99, the rotation runs) are taken at this rate, for every variant. */
+  /** Rotations-off trials per variant, each in a fresh process, interleaved across variants. */
+  trials: number;
+  /** The common rate: CPU per request, p50/p99 and the rotation runs, the same for every variant. */
   rate: number;
-  latencyTargetMs: number;
-  stepSeconds: number;
-  startRate: number;
-  stepFactor: number;
-  bisections: number;
-  maxRate: number;
-  /** Steps per search at most, repeats included. */
-  maxSteps: number;
-  /** Run a step again when it misses a criterion without being clearly overloaded. */
-  repeatMisses: boolean;
+  /** Requests in flight in the saturation run (closed model). */
+  concurrency: number;
+  /** Open-model load at the common rate before anything is measured in a trial. */
   warmupSeconds: number;
+  saturationWarmupSeconds: number;
+  saturationSeconds: number;
   restMs: number;
   commonSeconds: number;
   rotations: number;
@@ -53,28 +50,26 @@ export class UsageError extends Error {
 export const DEFAULT_DOCS = 'docs/benchmarks.md';
 
 export const USAGE = `npm run bench -- [options]
-  --quick                    the short CI version (a few seconds per step; about 2 minutes)
+  --quick                    the short CI version (2 trials of a few seconds; about 2 minutes)
   --variants <list>          of ${VARIANT_NAMES.join(', ')} (default all)
   --strategies <list>        rotation runs: ${STRATEGIES.join(', ')}, or none (default both)
-  --rate <req/s>             the common rate: p50/p99 and the rotation runs, for every variant (default 200)
-  --latency-target-ms <ms>   p99 bound of the latency-target search (default 50)
-  --seed <n>                 request mix seed (default 1)
+  --trials <n>               rotations-off trials per variant, interleaved, each a fresh process (5; quick 2)
+  --rate <req/s>             the common rate: CPU per request, p50/p99 and the rotation runs (default 200)
+  --concurrency <n>          requests in flight in the saturation run (default 20: twice the pool)
+  --seed <n>                 request mix seed (default 1; round k uses seed + k)
   --out <dir>                report directory (default reports/)
   --write-docs [--docs <file>]  also regenerate ${DEFAULT_DOCS} (or <file>) from the report
   --from <report.json>       no run: only regenerate the docs from that report (implies --write-docs)
-  --strict                   missing the throughput target (this app ≥ 0.97 × baseline) fails the exit code
-  --cpu-prof <dir>           CPU profiles (node --cpu-prof) of each variant's rotations-off process, in <dir>/<variant>/
-  search:    --step-seconds <s> (3; quick 1.5)  --start-rate <req/s> (200)  --step-factor <x> (1.6; quick 2)
-             --bisections <n> (3; quick 1)  --max-rate <req/s> (5000)  --max-steps <n> (16; quick 5)
-             --warmup-seconds <s> (3; quick 1)  --rest-ms <ms> (500; quick 250)
-             --no-repeat (a missed step is not run again; quick: never)
-  fixed:     --common-seconds <s> (8; quick 1.5)
+  --strict                   the cost targets (throughput and CPU per request) also decide the exit code
+  --cpu-prof <dir>           CPU profiles (node --cpu-prof) of each variant's first trial, in <dir>/<variant>/
+  trial:     --warmup-seconds <s> (2; quick 0.5)  --saturation-seconds <s> (4; quick 1.5, after 1 s; quick 0.5 s)
+             --common-seconds <s> (5; quick 1.5)  --rest-ms <ms> (500; quick 250)
   rotations: --rotations <n> per run (2; quick 1), the first 3 s into the run (quick 1.5 s), then one every
              --rotation-spacing-seconds <s>, which also follow the last one (max lifetime + 1 = 11; quick:
              refresh + 0.5 = 5.5): a run lasts 3 + 2 × 11 = 25 s (quick 7 s)
   app:       --refresh-seconds <s> (5)  --max-lifetime-seconds <s> (10), as the drill gives its tasks
   --max-minutes <m>          hard stop (default 15)
-  --quiet                    no per-step lines`;
+  --quiet                    no per-trial lines`;
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
   let values;
@@ -87,16 +82,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         variants: { type: 'string' },
         strategies: { type: 'string' },
         seed: { type: 'string', default: '1' },
+        trials: { type: 'string' },
         rate: { type: 'string', default: '200' },
-        'latency-target-ms': { type: 'string', default: '50' },
-        'step-seconds': { type: 'string' },
-        'start-rate': { type: 'string', default: '200' },
-        'step-factor': { type: 'string' },
-        bisections: { type: 'string' },
-        'max-rate': { type: 'string', default: '5000' },
-        'max-steps': { type: 'string' },
-        'no-repeat': { type: 'boolean', default: false },
+        concurrency: { type: 'string', default: '20' },
         'warmup-seconds': { type: 'string' },
+        'saturation-seconds': { type: 'string' },
         'rest-ms': { type: 'string' },
         'common-seconds': { type: 'string' },
         'rotation-spacing-seconds': { type: 'string' },
@@ -159,18 +149,20 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     variants: list('variants', values.variants, VARIANT_NAMES),
     strategies: list('strategies', values.strategies, STRATEGIES, true),
     seed: num('seed', values.seed, 0, 2 ** 32 - 1),
+    trials: num('trials', pick(values.trials, '5', '2'), 1, 50),
     rate: num('rate', values.rate, 1, 5000, false),
-    latencyTargetMs: num('latency-target-ms', values['latency-target-ms'], 1, 10_000, false),
-    stepSeconds: num('step-seconds', pick(values['step-seconds'], '3', '1.5'), 1, 60, false),
-    startRate: num('start-rate', values['start-rate'], 1, 5000, false),
-    stepFactor: num('step-factor', pick(values['step-factor'], '1.6', '2'), 1.05, 4, false),
-    bisections: num('bisections', pick(values.bisections, '3', '1'), 0, 6),
-    maxRate: num('max-rate', values['max-rate'], 1, 20_000, false),
-    maxSteps: num('max-steps', pick(values['max-steps'], '16', '5'), 1, 100),
-    repeatMisses: !values['no-repeat'] && !quick,
-    warmupSeconds: num('warmup-seconds', pick(values['warmup-seconds'], '3', '1'), 0, 60, false),
+    concurrency: num('concurrency', values.concurrency, 1, 1000),
+    warmupSeconds: num('warmup-seconds', pick(values['warmup-seconds'], '2', '0.5'), 0, 60, false),
+    saturationWarmupSeconds: quick ? 0.5 : 1,
+    saturationSeconds: num(
+      'saturation-seconds',
+      pick(values['saturation-seconds'], '4', '1.5'),
+      0.5,
+      120,
+      false,
+    ),
     restMs: num('rest-ms', pick(values['rest-ms'], '500', '250'), 0, 60_000),
-    commonSeconds: num('common-seconds', pick(values['common-seconds'], '8', '1.5'), 1, 600, false),
+    commonSeconds: num('common-seconds', pick(values['common-seconds'], '5', '1.5'), 1, 600, false),
     rotations: num('rotations', pick(values.rotations, '2', '1'), 1, 20),
     rotationSpacingSeconds: 0,
     rotationLeadSeconds: quick ? 1.5 : 3,
@@ -201,8 +193,6 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     false,
   );
   options.rotationSeconds = options.rotationLeadSeconds + options.rotations * options.rotationSpacingSeconds;
-  if (options.startRate > options.maxRate)
-    problems.push(`--start-rate (${options.startRate}) must not be above --max-rate (${options.maxRate})`);
   if (values.docs !== undefined && !values['write-docs'] && values.from === undefined)
     problems.push('--docs needs --write-docs or --from');
   if (values['cpu-prof'] !== undefined && values['cpu-prof'].trim() === '')

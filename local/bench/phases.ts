@@ -1,7 +1,7 @@
 /**
- * The two kinds of run the bench makes of a variant, each in a fresh process:
- * - steady: rotations off; warm-up, the stepped search, then a fixed-rate run at the common rate;
- * - rotation: the common rate for a fixed time while Secrets Manager rotates (one strategy).
+ * What every measured process goes through (spawn, ready, work, stop), and the rotation run: the
+ * common rate for a fixed time while Secrets Manager rotates (one strategy). The rotations-off
+ * trials are in trial.ts.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { splitWindows, type WindowSplit } from '../../load/histogram.js';
@@ -10,34 +10,29 @@ import type { RotationStrategy } from '../../rotation/config.js';
 import type { AppProcess } from '../app-process.js';
 import { stopAll, waitUntilReady } from '../drill/environment.js';
 import { scrapeTask } from '../drill/prometheus.js';
-import { readCpuMs, readMemory, type MemoryReading } from './proc-stats.js';
 import type { BenchOptions } from './options.js';
-import { search, type SearchOutcome } from './search.js';
-import { countCalls, steadyCalls, type CallCount, type SteadyCalls } from './sm-calls.js';
+import { openedBetween, peakOverSteady, type ConnectionWatch } from './pg-connections.js';
+import { readMemory, type MemoryReading } from './proc-stats.js';
+import { countCalls, type CallCount } from './sm-calls.js';
 import type { BenchStack } from './stack.js';
 import { round, runStep, type StepResult } from './step.js';
+
+/** How often readiness is polled: the time-to-ready figure is this fine (a start takes seconds). */
+export const READY_POLL_MS = 25;
 
 /** Seconds after finishSecret that still count as the rotation window (as in the drill). */
 export const SETTLE_SECONDS = 5;
 
+/** What starting a process cost: the figures a scale-out pays once per new task. */
 export interface ProcessFigures {
   /** From spawning to a 200 on /health/ready. */
   startupSeconds: number;
   /** Secrets Manager calls from spawning to ready. */
   startupCalls: CallCount;
+  /** Connections to PostgreSQL from spawning to ready: backends opened, and the most held at once. */
+  startupConnections: { opened: number; peak: number };
   memory: MemoryReading | null;
   exitCode: number | null;
-}
-
-export interface SteadyResult extends ProcessFigures {
-  search: SearchOutcome;
-  /** The fixed-rate run at the common rate. */
-  common: StepResult;
-  /** CPU time (user + system) of the app process per successful request during the common-rate run. */
-  cpuMsPerRequest: number | null;
-  /** Successful requests the process served in all (warm-up, search, common rate): memory is read after them. */
-  requestsServed: number;
-  secretsManager: SteadyCalls;
 }
 
 export interface RotationRun {
@@ -47,6 +42,14 @@ export interface RotationRun {
   /** From the start of the load. */
   requestedAtSeconds: number;
   durationMs: number;
+}
+
+/** Connections held during each rotation window over the steady count just before it. */
+export interface WindowConnections {
+  index: number;
+  steady: number;
+  peak: number;
+  extra: number;
 }
 
 export interface RotationResult extends ProcessFigures {
@@ -62,6 +65,8 @@ export interface RotationResult extends ProcessFigures {
   secretsManager: CallCount;
   /** Pool swaps the process reported on /metrics (this app only; null elsewhere). */
   poolSwaps: number | null;
+  /** PostgreSQL connections per rotation window (pg_stat_activity). */
+  connections: WindowConnections[];
   /** The process's own account of its failed requests: the commonest error messages it logged. */
   errors: { message: string; count: number }[];
 }
@@ -74,18 +79,25 @@ export interface PhaseContext {
   runId: string;
 }
 
-/** Spawns, waits for readiness, runs `work`, reads memory, stops: the process never outlives this. */
-async function withProcess<T>(
+/**
+ * Spawns with PostgreSQL connections watched, waits for readiness, runs `work`, reads memory,
+ * stops: the process never outlives this. `work` may stop the watch early (sampling costs a little
+ * server CPU, which the cost measurements must not pay).
+ */
+export async function withProcess<T>(
   ctx: PhaseContext,
   spawn: () => Promise<AppProcess>,
-  work: (task: AppProcess, readyAt: number) => Promise<T>,
+  work: (task: AppProcess, readyAt: number, connections: ConnectionWatch) => Promise<T>,
 ): Promise<{ value: T; figures: ProcessFigures }> {
+  const connections = ctx.bench.watchConnections();
   const spawnedAt = Date.now();
-  const task = await spawn();
+  let task: AppProcess | undefined;
   try {
-    await waitUntilReady(task);
+    task = await spawn();
+    await waitUntilReady(task, READY_POLL_MS);
     const readyAt = Date.now();
-    const value = await work(task, readyAt);
+    const startupConnections = openedBetween(connections.samples, spawnedAt, readyAt);
+    const value = await work(task, readyAt, connections);
     const memory = await readMemory(task.child.pid);
     const [exitCode = null] = await stopAll([task]);
     return {
@@ -98,75 +110,15 @@ async function withProcess<T>(
           spawnedAt,
           readyAt,
         ),
+        startupConnections,
         memory,
         exitCode,
       },
     };
   } finally {
-    if (task.child.exitCode === null && task.child.signalCode === null) task.child.kill('SIGKILL');
+    await connections.stop();
+    if (task && task.child.exitCode === null && task.child.signalCode === null) task.child.kill('SIGKILL');
   }
-}
-
-export async function steadyPhase(
-  ctx: PhaseContext,
-  label: string,
-  spawn: () => Promise<AppProcess>,
-): Promise<SteadyResult> {
-  const { options, say } = ctx;
-  const { value, figures } = await withProcess(ctx, spawn, async (task, readyAt) => {
-    const mix = new RequestMix(loadScenario(), {
-      seed: options.seed,
-      keyPrefix: `${ctx.runId}-${label}-steady`,
-    });
-    let served = 0;
-    const step = async (rps: number, seconds: number) => {
-      const { result } = await runStep(task.url, mix, rps, seconds);
-      served += result.ok;
-      await delay(options.restMs);
-      return result;
-    };
-    if (options.warmupSeconds > 0) await step(options.startRate, options.warmupSeconds);
-    const outcome = await search(
-      {
-        startRps: options.startRate,
-        factor: options.stepFactor,
-        maxRps: options.maxRate,
-        bisections: options.bisections,
-        latencyTargetMs: options.latencyTargetMs,
-        confirmMisses: options.repeatMisses,
-        maxSteps: options.maxSteps,
-      },
-      async (rps) => {
-        const r = await step(rps, options.stepSeconds);
-        if (!options.quiet) say(`${label}: ${describeStep(r)}`);
-        return r;
-      },
-    );
-    const cpuBefore = await readCpuMs(task.child.pid);
-    const { result: common } = await runStep(task.url, mix, options.rate, options.commonSeconds);
-    served += common.ok;
-    const cpuAfter = await readCpuMs(task.child.pid);
-    const cpuMsPerRequest =
-      cpuBefore !== null && cpuAfter !== null && common.ok > 0
-        ? round((cpuAfter - cpuBefore) / common.ok, 3)
-        : null;
-    say(`${label}: common rate ${describeStep(common)}, app CPU ${cpuMsPerRequest ?? '-'} ms per request`);
-    const endedAt = Date.now();
-    return {
-      cpuMsPerRequest,
-      requestsServed: served,
-      search: outcome,
-      common,
-      secretsManager: steadyCalls(
-        ctx.bench.stack.secretsManager.calls,
-        ctx.bench.appCaller,
-        readyAt,
-        endedAt,
-        options.refreshSeconds,
-      ),
-    };
-  });
-  return { ...value, ...figures };
 }
 
 export async function rotationPhase(
@@ -176,7 +128,7 @@ export async function rotationPhase(
   spawn: () => Promise<AppProcess>,
 ): Promise<RotationResult> {
   const { options, bench, say } = ctx;
-  const { value, figures } = await withProcess(ctx, spawn, async (task) => {
+  const { value, figures } = await withProcess(ctx, spawn, async (task, _readyAt, connections) => {
     const mix = new RequestMix(loadScenario(), {
       seed: options.seed,
       keyPrefix: `${ctx.runId}-${label}-${strategy}`,
@@ -219,6 +171,10 @@ export async function rotationPhase(
     );
     const lastFailure = records.findLast((r) => r.outcome !== 'ok');
     const metrics = await scrapeTask(task.url);
+    const connectionWindows = windows.flatMap((w, i) => {
+      const c = peakOverSteady(connections.samples, loadStart + w.startMs, loadStart + w.endMs);
+      return c ? [{ index: i + 1, ...c }] : [];
+    });
     const out = {
       strategy,
       totals: result,
@@ -231,6 +187,7 @@ export async function rotationPhase(
       lastFailureAtSeconds: lastFailure ? round(lastFailure.intendedMs / 1000, 2) : null,
       secretsManager: countCalls(bench.stack.secretsManager.calls, bench.appCaller, loadStart, Date.now()),
       poolSwaps: metrics?.poolSwaps ?? null,
+      connections: connectionWindows,
       errors: loggedErrors(task.lines),
     };
     say(

@@ -1,15 +1,52 @@
-/** The bench's report: the JSON document, the evaluation of this app's targets, the terminal table. */
+/** The bench's report: the JSON document, the evaluation of this app's targets, the terminal tables. */
 import type { LeakScan } from '../drill/leaks.js';
 import type { RotationStrategy } from '../../rotation/config.js';
 import type { MachineInfo } from './machine.js';
 import type { BenchOptions } from './options.js';
-import type { RotationResult, SteadyResult } from './phases.js';
-import { KEEP_UP_FRACTION } from './search.js';
-import { ONE_PER_CYCLE_LIMIT } from './sm-calls.js';
-import { round } from './step.js';
+import { READY_POLL_MS, type RotationResult } from './phases.js';
+import { SAMPLE_INTERVAL_MS } from './pg-connections.js';
+import { ONE_PER_CYCLE_LIMIT, pooledSteadyCalls, type SteadyCalls } from './sm-calls.js';
+import {
+  BOOTSTRAP_RESAMPLES,
+  containsOne,
+  describeRatio,
+  pairedRatio,
+  spreadOf,
+  type RatioEstimate,
+  type Spread,
+} from './stats.js';
+import type { TrialResult } from './trial.js';
 import type { RotationExpectation, VariantName } from './variants.js';
 
+/** This app's saturation throughput ≥ 0.97 × the baseline's (the interval's lower bound). */
 export const THROUGHPUT_TARGET = 0.97;
+/** This app's CPU per request ≤ 1.03 × the baseline's (the interval's upper bound). */
+export const CPU_TARGET = 1.03;
+/**
+ * Fewer pairs decide nothing: with n pairs the interval is about their range, which holds the true
+ * median with probability 1 − 2 × 0.5ⁿ (5 pairs: 94 %; 2 pairs, a quick run: 50 %).
+ */
+export const MIN_PAIRS_TO_DECIDE = 5;
+
+/** Each figure over a variant's trials (median and range). */
+export interface VariantSummary {
+  trials: number;
+  startupSeconds: Spread | null;
+  startupCalls: Spread | null;
+  startupConnectionsOpened: Spread | null;
+  startupConnectionsPeak: Spread | null;
+  saturationRps: Spread | null;
+  cpuMsPerRequest: Spread | null;
+  p50Ms: Spread | null;
+  p99Ms: Spread | null;
+  peakRssMiB: Spread | null;
+  rssMiB: Spread | null;
+  requestsServed: Spread | null;
+  /** Failed or dropped requests over every trial (saturation and common-rate runs). */
+  failedRequests: number;
+  /** Secrets Manager calls from ready to the end of each trial, pooled. */
+  secretsManager: SteadyCalls | null;
+}
 
 export interface VariantReport {
   name: VariantName;
@@ -20,28 +57,36 @@ export interface VariantReport {
   node: string;
   /** Why the variant could not be measured (it is then absent from the figures). */
   error?: string;
-  steady?: SteadyResult;
+  /** Every rotations-off trial, in the order run: enough to recompute every figure below. */
+  trials: (TrialResult | { round: number; position: number; error: string })[];
+  summary: VariantSummary;
   rotations: Partial<Record<RotationStrategy, RotationResult | { error: string }>>;
-  /** This variant ÷ baseline, same run (null without a baseline figure). */
-  ratios: { latencyTarget: number | null; saturation: number | null; cpuPerRequest: number | null };
+  /** This variant ÷ baseline per paired trial (null without baseline trials). */
+  ratios: {
+    saturation: RatioEstimate | null;
+    cpuPerRequest: RatioEstimate | null;
+    p99: RatioEstimate | null;
+  };
 }
 
 export interface TargetCheck {
   name: string;
   target: string;
   measured: string;
-  /** null: could not be evaluated in this run (a variant or strategy not measured). */
+  /** null: not decided (a variant not measured, or an interval that spans the target). */
   met: boolean | null;
-  /** Decides the exit code (the throughput target only with --strict). */
+  /** Decides the exit code (the cost targets only with --strict). */
   hard: boolean;
 }
 
 export interface BenchReport {
   kind: 'benchmark';
-  version: 1;
+  version: 2;
   startedAt: string;
   finishedAt: string;
   durationSeconds: number;
+  /** Where the time went, in seconds. */
+  durations: { stack: number; trials: number; rotationRuns: Partial<Record<RotationStrategy, number>> };
   command: string;
   options: BenchOptions;
   machine: MachineInfo;
@@ -53,49 +98,92 @@ export interface BenchReport {
 }
 
 export const DEFINITIONS = {
+  trial:
+    'one fresh process of a variant, rotations off: started, ready, an open-model warm-up at --rate (not measured), the saturation run, then the common-rate run; stopped',
+  interleaving:
+    'round k runs every variant once, in the order rotated by k (baseline, this app, naive, wrapper; then this app, naive, wrapper, baseline; …), so a slow minute of the machine falls on all variants alike; --trials rounds',
+  pairedRatio:
+    'variant ÷ baseline of one round: the two trials ran minutes apart at most, on the same machine state. The ratio reported is the median of a variant\u2019s paired ratios',
+  interval: `bootstrap 95 % percentile interval of the median paired ratio (${BOOTSTRAP_RESAMPLES} resamples, seeded, so the report recomputes to the same interval); with 5 trials it spans about the lowest to the highest pair`,
+  noMeasurableDifference:
+    'the interval contains 1.0: the run cannot tell the variant from the baseline; ±x % is how far the interval reaches from 1.0',
+  noiseGauge:
+    'the naive app serves exactly as the baseline does (the same plain pool; it only reads the secret once at startup): its ratios to the baseline are this run\u2019s noise, shown beside this app\u2019s',
+  saturation: `successful answers per second with --concurrency requests always in flight (closed model: each worker sends its next request when the previous one is answered), after 1 s of the same load not counted (quick: 0.5 s); only requests sent and answered inside the measured time count`,
   openModel:
     'request i is due at start + i / rate whatever happened to earlier ones (load/open-model.ts); latency runs from the intended send time to the end of the answer',
+  commonRate:
+    'an open-model run at --rate (the same for every variant, below every variant\u2019s saturation) after the saturation run: p50/p99 and CPU per request',
+  cpuPerRequest:
+    'user + system CPU time of the app process (/proc/<pid>/stat) during the common-rate run, per successful request: at a fixed rate below saturation every variant does the same work, so this is the cost figure least moved by the load generator and queueing',
   failed:
     'sent, and answered with another status than the request mix expects, or a network error, or no answer within 10 s',
   dropped:
     'never sent: due more than 1000 ms ago when the generator got to it, or 1000 requests already unanswered',
-  step: 'one open-model run at a fixed offered rate for --step-seconds against the variant\u2019s rotations-off process; the search and the common-rate run share that process, after a --warmup-seconds run at --start-rate',
-  achieved: 'successful answers completed inside the step, per second of the step',
-  keepsUp: `a step keeps up when 0 failed, 0 dropped and achieved ≥ ${KEEP_UP_FRACTION * 100} % of offered`,
-  latencyTargetRate:
-    'the highest offered rate at which a step kept up with p99 ≤ the latency target: a geometric ladder from --start-rate by --step-factor until a step does not keep up, then --bisections geometric bisections between that rate and the lowest rate above it that missed (at most --max-steps steps per search)',
-  saturation:
-    'the highest offered rate at which a step kept up (same ladder, its own bisections); the figure is that step\u2019s achieved rate. Above it achieved throughput stops following the offered rate, or requests fail or are dropped',
-  highestPass:
-    'other load on the machine only ever makes a step slower: a rate met once is a rate the variant can serve, so the figures are the highest rates met, not the last ones before a first miss',
-  repeat:
-    'a step that misses a criterion is run once more (full runs); the better run counts. The first step at a new, higher rate also pays for the pool growing (new SCRAM logins) and for code not yet optimized for that load',
-  commonRate: 'p50/p99 come from a fixed-rate run at --rate (the same for every variant), rotations off',
+  startup: `from spawning the process to the first 200 on /health/ready (polled every ${READY_POLL_MS} ms); Secrets Manager calls and PostgreSQL connections in that time are what every new task of a scale-out costs`,
+  connections: `client backends of the app\u2019s roles in pg_stat_activity, sampled every ${SAMPLE_INTERVAL_MS} ms (the rotation function\u2019s own connections excluded); opened: backends first seen during startup; peak: the most at once`,
+  swapConnections:
+    'in a rotation run, per rotation window: the most connections held over the steady count (median of the 2 s before the rotation); for this app under alternating users, what the make-before-break pool swap adds',
   rotationRun:
     'a fresh process at --rate while --rotations RotateSecret calls (the real four steps) run: the first 3 s into the load (quick: 1.5 s), then one every --rotation-spacing-seconds, and the load goes on for that long after the last. The spacing (max lifetime + 1 s) makes every variant open new connections between two rotations, as it would with rotations days apart. failed counts failed + dropped',
   rotationWindow: 'from RotateSecret to AWSCURRENT moved, plus 5 s',
   secretsManagerCalls:
-    'the process\u2019s calls in the endpoint\u2019s call log (its access key id, inside its lifetime); steady: from ready to the end of the steady measurements; per refresh interval = interval ÷ mean gap between calls',
-  memory: 'VmRSS (at the end of the steady run) and VmHWM (peak) from /proc/<pid>/status of the app process',
-  cpuPerRequest:
-    'user + system CPU time of the app process (/proc/<pid>/stat) during the common-rate run, per successful request: cost without queueing, though other load on the machine moves it too',
-  ratio: 'variant ÷ baseline, both from this run',
+    'the process\u2019s calls in the endpoint\u2019s call log (its access key id, inside its lifetime); steady: from ready to the end of each trial, pooled over the trials; per refresh interval = interval ÷ mean gap between calls',
+  memory: 'VmRSS (at the end of a trial) and VmHWM (peak) from /proc/<pid>/status of the app process',
 };
 
-export function ratioTo(value: number | undefined | null, base: number | undefined | null): number | null {
-  if (value === undefined || value === null || base === undefined || base === null || base === 0) return null;
-  return round(value / base, 3);
+const isTrial = (t: VariantReport['trials'][number]): t is TrialResult => !('error' in t);
+
+export function measuredTrials(v: Pick<VariantReport, 'trials'>): TrialResult[] {
+  return v.trials.filter(isTrial);
 }
 
-/** Fills each variant's ratios to the baseline (when the baseline was measured). */
-export function fillRatios(variants: VariantReport[]): void {
-  const base = variants.find((v) => v.name === 'baseline')?.steady;
+export function summarizeTrials(trials: readonly TrialResult[], refreshSeconds: number): VariantSummary {
+  const of = (f: (t: TrialResult) => number | null | undefined, digits = 3) =>
+    spreadOf(trials.map(f), digits);
+  return {
+    trials: trials.length,
+    startupSeconds: of((t) => t.startupSeconds, 2),
+    startupCalls: of((t) => t.startupCalls.total, 1),
+    startupConnectionsOpened: of((t) => t.startupConnections.opened, 1),
+    startupConnectionsPeak: of((t) => t.startupConnections.peak, 1),
+    saturationRps: of((t) => t.saturation.achievedRps, 1),
+    cpuMsPerRequest: of((t) => t.cpuMsPerRequest),
+    p50Ms: of((t) => t.common.latency.p50Ms, 2),
+    p99Ms: of((t) => t.common.latency.p99Ms, 2),
+    peakRssMiB: of((t) => t.memory?.peakRssMiB, 1),
+    rssMiB: of((t) => t.memory?.rssMiB, 1),
+    requestsServed: of((t) => t.requestsServed, 0),
+    failedRequests: trials.reduce(
+      (sum, t) => sum + t.saturation.failed + t.common.failed + t.common.dropped,
+      0,
+    ),
+    secretsManager:
+      trials.length > 0
+        ? pooledSteadyCalls(
+            trials.map((t) => t.secretsManager),
+            refreshSeconds,
+          )
+        : null,
+  };
+}
+
+/** Fills each variant's ratios to the baseline, pairing trials by round. */
+export function fillRatios(variants: VariantReport[], rounds: number): void {
+  const byRound = (v: VariantReport | undefined, f: (t: TrialResult) => number | null) => {
+    const values: (number | null)[] = Array.from({ length: rounds }, () => null);
+    for (const t of v ? measuredTrials(v) : []) values[t.round] = f(t);
+    return values;
+  };
+  const base = variants.find((v) => v.name === 'baseline');
+  const saturation = (t: TrialResult) => t.saturation.achievedRps;
+  const cpu = (t: TrialResult) => t.cpuMsPerRequest;
+  const p99 = (t: TrialResult) => t.common.latency.p99Ms;
   for (const v of variants) {
-    const s = v.steady;
     v.ratios = {
-      latencyTarget: ratioTo(s?.search.latencyTarget?.rps, base?.search.latencyTarget?.rps),
-      saturation: ratioTo(s?.search.saturation?.achievedRps, base?.search.saturation?.achievedRps),
-      cpuPerRequest: ratioTo(s?.cpuMsPerRequest, base?.cpuMsPerRequest),
+      saturation: pairedRatio(byRound(v, saturation), byRound(base, saturation)),
+      cpuPerRequest: pairedRatio(byRound(v, cpu), byRound(base, cpu)),
+      p99: pairedRatio(byRound(v, p99), byRound(base, p99)),
     };
   }
 }
@@ -104,26 +192,70 @@ export function isRotationResult(r: RotationResult | { error: string } | undefin
   return r !== undefined && 'totals' in r;
 }
 
+const interval = (r: RatioEstimate) => `${r.ci95[0].toFixed(2)}–${r.ci95[1].toFixed(2)}`;
+
+/**
+ * A cost target on an interval: met when the whole interval is on the right side of the bound,
+ * missed when the whole of it is on the wrong side, undecided (null) when it spans the bound.
+ */
+export function costTarget(
+  r: RatioEstimate | null,
+  gauge: RatioEstimate | null,
+  bound: number,
+  higherIsBetter: boolean,
+  quantity: string,
+): { met: boolean | null; measured: string } {
+  if (r === null) return { met: null, measured: 'not evaluated (no paired baseline trials)' };
+  const [lo, hi] = r.ci95;
+  const onTheRightSide = higherIsBetter ? lo >= bound : hi <= bound;
+  const onTheWrongSide = higherIsBetter ? hi < bound : lo > bound;
+  const enough = r.pairs.length >= MIN_PAIRS_TO_DECIDE;
+  const met = !enough ? null : onTheRightSide ? true : onTheWrongSide ? false : null;
+  const noise =
+    gauge === null
+      ? ''
+      : `; noise gauge, naive ÷ baseline: ${gauge.median.toFixed(2)} × (${interval(gauge)})` +
+        (containsOne(gauge) ? '' : ', which does not contain 1.0: this run\u2019s machine was unsteady');
+  const undecided = !enough
+    ? `; ${r.pairs.length} paired trials are too few to decide (${MIN_PAIRS_TO_DECIDE} needed)`
+    : met === null
+      ? `; the interval spans ${bound}: the machine\u2019s noise is too large to decide in this run`
+      : '';
+  return { met, measured: `${describeRatio(r, quantity)}${undecided}${noise}` };
+}
+
 export function evaluateTargets(variants: readonly VariantReport[], options: BenchOptions): TargetCheck[] {
   const app = variants.find((v) => v.name === 'this-app');
   if (!app) return [];
+  const naive = variants.find((v) => v.name === 'naive');
   const checks: TargetCheck[] = [];
-  const sat = app.ratios.saturation;
-  const lat = app.ratios.latencyTarget;
-  const naive = variants.find((v) => v.name === 'naive')?.ratios.saturation;
+  const failedWhenMeasured = app.error !== undefined ? { met: false as const } : {};
+  const throughput = costTarget(
+    app.ratios.saturation,
+    naive?.ratios.saturation ?? null,
+    THROUGHPUT_TARGET,
+    true,
+    'throughput',
+  );
   checks.push({
     name: 'throughput, rotations off',
-    target: `this app ≥ ${THROUGHPUT_TARGET} × baseline (saturation)`,
-    measured:
-      sat === null
-        ? 'not evaluated (no baseline or no saturation figure)'
-        : `${sat.toFixed(3)} × baseline at saturation; ${lat === null ? '-' : lat.toFixed(3)} × at the latency target; ` +
-          `CPU per request ${app.ratios.cpuPerRequest === null ? '-' : app.ratios.cpuPerRequest.toFixed(3)} × baseline` +
-          // The naive app serves exactly as the baseline does: its ratio is this run's noise.
-          (naive == null
-            ? ''
-            : `; the naive app (the baseline's pool) measured ${naive.toFixed(3)} × at saturation`),
-    met: app.error !== undefined ? false : sat === null ? null : sat >= THROUGHPUT_TARGET,
+    target: `this app ≥ ${THROUGHPUT_TARGET} × baseline at saturation (the interval\u2019s lower bound)`,
+    ...throughput,
+    ...failedWhenMeasured,
+    hard: options.strict,
+  });
+  const cpu = costTarget(
+    app.ratios.cpuPerRequest,
+    naive?.ratios.cpuPerRequest ?? null,
+    CPU_TARGET,
+    false,
+    'CPU per request',
+  );
+  checks.push({
+    name: 'CPU per request, rotations off',
+    target: `this app ≤ ${CPU_TARGET} × baseline at ${options.rate} req/s (the interval\u2019s upper bound)`,
+    ...cpu,
+    ...failedWhenMeasured,
     hard: options.strict,
   });
   for (const strategy of options.strategies) {
@@ -147,14 +279,21 @@ export function evaluateTargets(variants: readonly VariantReport[], options: Ben
       hard: true,
     });
   }
-  const calls = app.steady?.secretsManager;
+  const calls = app.summary.secretsManager;
   checks.push({
     name: 'Secrets Manager calls, steady',
     target: `≤ 1 per refresh interval per process (≤ ${ONE_PER_CYCLE_LIMIT} with the cycle\u2019s ±10 % jitter)`,
     measured: calls
-      ? `${calls.perRefreshInterval} per ${calls.refreshSeconds} s interval (${calls.total} calls in ${calls.windowSeconds} s)`
+      ? `${calls.perRefreshInterval} per ${calls.refreshSeconds} s interval (${calls.total} calls in ${calls.windowSeconds} s over ${app.summary.trials} trials)`
       : 'not measured',
     met: calls ? calls.perRefreshInterval <= ONE_PER_CYCLE_LIMIT : false,
+    hard: true,
+  });
+  checks.push({
+    name: 'rotations off: every request answered',
+    target: '0 failed or dropped in the trials',
+    measured: `${app.summary.failedRequests} failed or dropped over ${app.summary.trials} trials`,
+    met: app.summary.trials > 0 && app.summary.failedRequests === 0,
     hard: true,
   });
   return checks;
@@ -168,62 +307,125 @@ export function verdictOf(
   const app = variants.find((v) => v.name === 'this-app');
   if (app?.error !== undefined) reasons.push(`this app could not be measured: ${app.error}`);
   for (const t of targets)
-    if (t.hard && t.met === false) reasons.push(`${t.name}: ${t.measured} (target ${t.target})`);
+    if (t.hard && t.met !== true)
+      reasons.push(`${t.name}: ${t.met === null ? 'undecided: ' : ''}${t.measured} (target ${t.target})`);
   return { pass: reasons.length === 0, reasons };
 }
 
 // ---------------------------------------------------------------------------------------------
 
-const n0 = (v: number | null | undefined) => (v === null || v === undefined ? '-' : String(Math.round(v)));
-const n1 = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(1));
-const x = (v: number | null) => (v === null ? '' : ` (${v.toFixed(2)}×)`);
+const fixed = (v: number, digits: number) => v.toFixed(digits);
+/** "1.41 (1.38–1.45)": the median and the range over the trials. */
+export function spreadCell(s: Spread | null, digits = 2): string {
+  if (s === null) return '-';
+  if (s.min === s.max) return fixed(s.median, digits);
+  return `${fixed(s.median, digits)} (${fixed(s.min, digits)}–${fixed(s.max, digits)})`;
+}
+/** "1.02 × [0.98–1.05]": the median paired ratio and its 95 % interval. */
+export function ratioCell(r: RatioEstimate | null): string {
+  return r === null ? '-' : `${r.median.toFixed(2)} × [${interval(r)}]`;
+}
 
-/** One row per variant: the same cells for the terminal and for docs/benchmarks.md. */
-export function tableRows(report: BenchReport): { header: string[]; rows: string[][] } {
+export interface Table {
+  title: string;
+  header: string[];
+  rows: string[][];
+}
+
+/** The tables of a report: the same cells for the terminal and for docs/benchmarks.md. */
+export function reportTables(report: BenchReport): Table[] {
   const o = report.options;
-  const header = [
-    'variant',
-    `req/s at p99 ≤ ${o.latencyTargetMs} ms`,
-    'req/s at saturation',
-    `p50 / p99 ms at ${o.rate} req/s`,
-    'app CPU ms / req',
-    ...o.strategies.map((s) => `failed, ${s}`),
-    'SM calls / interval',
-    'RSS peak / end MiB',
+  const measured = report.variants.filter((v) => v.error === undefined && v.summary.trials > 0);
+  const failedRow = (v: VariantReport, width: number) => [
+    v.title,
+    `could not run: ${v.error ?? 'no trial finished'}`,
+    ...Array.from({ length: width - 2 }, () => ''),
   ];
-  const rows = report.variants.map((v) => {
-    if (v.error !== undefined || !v.steady)
-      return [v.title, `could not run: ${v.error ?? 'unknown'}`, ...header.slice(2).map(() => '')];
-    const s = v.steady;
-    const failed = o.strategies.map((strategy) => {
-      const r = v.rotations[strategy];
-      if (!isRotationResult(r)) return r ? 'error' : '-';
-      const bad = r.totals.failed + r.totals.dropped;
-      const note = v.underRotation === 'expected-to-fail' && bad > 0 ? ' (expected)' : '';
-      return `${bad} / ${r.totals.scheduled}${note}`;
-    });
-    return [
-      v.title,
-      `${n0(s.search.latencyTarget?.rps)}${x(v.ratios.latencyTarget)}`,
-      `${n0(s.search.saturation?.achievedRps)}${x(v.ratios.saturation)}`,
-      `${n1(s.common.latency.p50Ms)} / ${n1(s.common.latency.p99Ms)}`,
-      s.cpuMsPerRequest === null ? '-' : `${s.cpuMsPerRequest.toFixed(2)}${x(v.ratios.cpuPerRequest)}`,
-      ...failed,
-      s.secretsManager.total === 0 ? '0' : String(s.secretsManager.perRefreshInterval),
-      s.memory ? `${n0(s.memory.peakRssMiB)} / ${n0(s.memory.rssMiB)}` : '-',
-    ];
-  });
-  return { header, rows };
+  const rows = (width: number, cells: (v: VariantReport) => string[]) =>
+    report.variants.map((v) => (measured.includes(v) ? cells(v) : failedRow(v, width)));
+
+  const costHeader = [
+    'variant',
+    `CPU ms / req at ${o.rate} req/s`,
+    'CPU ÷ baseline [95 %]',
+    `req/s at saturation (${o.concurrency} in flight)`,
+    'throughput ÷ baseline [95 %]',
+    `p50 / p99 ms at ${o.rate} req/s`,
+    'RSS peak MiB',
+  ];
+  const scaleHeader = [
+    'variant',
+    'ready in s',
+    'SM calls at startup',
+    'connections at startup (peak)',
+    'extra connections in a swap',
+    'SM calls / interval, steady',
+  ];
+  const swapExtra = (v: VariantReport) => {
+    const r = v.rotations['alternating-users'];
+    if (!isRotationResult(r) || r.connections.length === 0) return '-';
+    return String(Math.max(...r.connections.map((c) => c.extra)));
+  };
+  const rotationHeader = ['variant', ...o.strategies.map((s) => `failed, ${s}`)];
+  return [
+    {
+      title: `Cost, rotations off (median (min–max) of ${o.trials} interleaved trials per variant)`,
+      header: costHeader,
+      rows: rows(costHeader.length, (v) => {
+        const s = v.summary;
+        return [
+          v.title,
+          spreadCell(s.cpuMsPerRequest, 2),
+          v.name === 'baseline' ? '1' : ratioCell(v.ratios.cpuPerRequest),
+          spreadCell(s.saturationRps, 0),
+          v.name === 'baseline' ? '1' : ratioCell(v.ratios.saturation),
+          `${s.p50Ms?.median.toFixed(1) ?? '-'} / ${s.p99Ms?.median.toFixed(1) ?? '-'}`,
+          spreadCell(s.peakRssMiB, 0),
+        ];
+      }),
+    },
+    {
+      title: 'What a scale-out costs (per new process; median (min–max) over the trials)',
+      header: scaleHeader,
+      rows: rows(scaleHeader.length, (v) => {
+        const s = v.summary;
+        return [
+          v.title,
+          spreadCell(s.startupSeconds, 2),
+          spreadCell(s.startupCalls, 0),
+          `${spreadCell(s.startupConnectionsOpened, 0)} (${s.startupConnectionsPeak?.median ?? '-'})`,
+          swapExtra(v),
+          s.secretsManager && s.secretsManager.total > 0 ? String(s.secretsManager.perRefreshInterval) : '0',
+        ];
+      }),
+    },
+    {
+      title: `Rotations on (failed + dropped of the requests scheduled; ${o.rotations} rotations in ${o.rotationSeconds} s at ${o.rate} req/s)`,
+      header: rotationHeader,
+      rows: rows(rotationHeader.length, (v) => [
+        v.title,
+        ...o.strategies.map((strategy) => {
+          const r = v.rotations[strategy];
+          if (!isRotationResult(r)) return r ? 'error' : '-';
+          const bad = r.totals.failed + r.totals.dropped;
+          const note = v.underRotation === 'expected-to-fail' && bad > 0 ? ' (expected)' : '';
+          return `${bad} / ${r.totals.scheduled}${note}`;
+        }),
+      ]),
+    },
+  ];
 }
 
 export function summaryTable(report: BenchReport): string {
-  const { header, rows } = tableRows(report);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  const out = [line(header), ...rows.map(line), ''];
+  const out: string[] = [];
+  for (const t of reportTables(report)) {
+    const widths = t.header.map((h, i) => Math.max(h.length, ...t.rows.map((r) => (r[i] ?? '').length)));
+    const line = (cells: string[]) =>
+      cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+    out.push(t.title, line(t.header), ...t.rows.map(line), '');
+  }
   for (const t of report.targets) {
-    const state = t.met === null ? 'not evaluated' : t.met ? 'MET' : 'MISSED';
+    const state = t.met === null ? 'UNDECIDED' : t.met ? 'MET' : 'MISSED';
     out.push(
       `target ${t.name}: ${state} — ${t.measured} (target ${t.target}${t.hard ? '' : '; informational without --strict'})`,
     );

@@ -1,7 +1,7 @@
 /**
- * One bench run: Node for the wrapper, one embedded stack, then every variant rotations off (the
- * stepped search and the common-rate run), then every variant under each rotation strategy, one
- * process at a time. The report (JSON), the table, and the verdict on this app's targets.
+ * One bench run: Node for the wrapper, one embedded stack, then the rotations-off trials (every
+ * variant once per round, interleaved, each a fresh process), then every variant under each
+ * rotation strategy, one process at a time. The report (JSON), the table, and the verdict on this app's targets.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -10,11 +10,13 @@ import { countPasswordsIn, scanForPasswords } from '../drill/leaks.js';
 import { describeMachine, loadAverage } from './machine.js';
 import { ensureRecentNode, type NodeBinary } from './node22.js';
 import type { BenchOptions } from './options.js';
-import { rotationPhase, steadyPhase, type PhaseContext } from './phases.js';
+import { rotationPhase, type PhaseContext } from './phases.js';
 import {
   DEFINITIONS,
   evaluateTargets,
   fillRatios,
+  measuredTrials,
+  summarizeTrials,
   summaryTable,
   verdictOf,
   type BenchReport,
@@ -22,6 +24,8 @@ import {
 } from './report.js';
 import { progressLines } from '../progress-lines.js';
 import { startBenchStack } from './stack.js';
+import { round } from './step.js';
+import { describeTrial, interleavedOrder, runTrial } from './trial.js';
 import { spawnVariant, VARIANTS, type VariantName } from './variants.js';
 
 export interface BenchResult {
@@ -66,15 +70,17 @@ export async function runBench(
       runId: `bench-${Date.now().toString(36)}-s${options.seed}`,
     };
     const outputs: { source: string; lines: string[] }[] = [];
+    const profiled = new Set<VariantName>();
     const spawner = (name: VariantName, phase: string) => async (): Promise<AppProcess> => {
+      // One profile per variant, of its first trial. One directory per variant, Node's own file
+      // names: the module loader's thread writes a profile too.
+      const profile = options.cpuProf !== undefined && phase.startsWith('trial') && !profiled.has(name);
+      if (profile) profiled.add(name);
       const task = await spawnVariant(name, bench, {
         ...(recentNode && { recentNode }),
-        // Only the steady process: a profile of the search and the common-rate run. One directory
-        // per variant, Node's own file names: the module loader's thread writes a profile too.
-        ...(options.cpuProf !== undefined &&
-          phase === 'steady' && {
-            nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(resolve(options.cpuProf), name)}`],
-          }),
+        ...(profile && {
+          nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(resolve(options.cpuProf ?? '.'), name)}`],
+        }),
       });
       outputs.push({ source: `${name} ${phase}`, lines: task.lines });
       return task;
@@ -89,29 +95,56 @@ export async function runBench(
         underRotation: spec.underRotation,
         node: spec.needsRecentNode ? (recentNode?.version ?? 'none') : process.version,
         ...(spec.needsRecentNode && recentNodeError !== undefined && { error: recentNodeError }),
+        trials: [],
+        summary: summarizeTrials([], options.refreshSeconds),
         rotations: {},
-        ratios: { latencyTarget: null, saturation: null, cpuPerRequest: null },
+        ratios: { saturation: null, cpuPerRequest: null, p99: null },
       };
     });
+    const durations: BenchReport['durations'] = {
+      stack: round((Date.now() - started.getTime()) / 1000, 1),
+      trials: 0,
+      rotationRuns: {},
+    };
 
-    // Rotations off first, every variant back to back (the baseline and this app adjacent in time).
-    for (const v of variants) {
-      if (v.error !== undefined) continue;
-      say(`${v.title}: rotations off (process ${v.node})`);
-      try {
-        v.steady = await steadyPhase(ctx, v.name, spawner(v.name, 'steady'));
-        fillRatios(variants);
-        const s = v.steady.search;
-        say(
-          `${v.title}: latency target ${s.latencyTarget?.rps ?? '-'} req/s, saturation ${s.saturation?.achievedRps ?? '-'} req/s` +
-            (v.name === 'baseline' ? '' : ` (${v.ratios.saturation ?? '-'} × baseline)`),
-        );
-      } catch (err) {
-        v.error = (err as Error).message.split('\n')[0] ?? 'error';
-        say(`${v.title}: could not run: ${v.error}`);
+    // Rotations off: round k runs every variant once, in the order rotated by k.
+    const trialsStarted = Date.now();
+    for (let round_ = 0; round_ < options.trials; round_++) {
+      const order = interleavedOrder(
+        variants.filter((v) => v.error === undefined),
+        round_,
+      );
+      for (const [position, v] of order.entries()) {
+        const slot = { round: round_, position };
+        try {
+          const t = await runTrial(ctx, v.name, slot, spawner(v.name, `trial ${round_ + 1}`));
+          v.trials.push(t);
+          if (!options.quiet) say(`${v.title}, trial ${round_ + 1}/${options.trials}: ${describeTrial(t)}`);
+        } catch (err) {
+          const error = (err as Error).message.split('\n')[0] ?? 'error';
+          v.trials.push({ ...slot, error });
+          say(`${v.title}, trial ${round_ + 1}/${options.trials}: could not run: ${error}`);
+        }
       }
     }
+    durations.trials = round((Date.now() - trialsStarted) / 1000, 1);
+    for (const v of variants) {
+      v.summary = summarizeTrials(measuredTrials(v), options.refreshSeconds);
+      if (v.error === undefined && v.summary.trials === 0) {
+        const failed = v.trials.find((t) => 'error' in t);
+        v.error = failed && 'error' in failed ? failed.error : 'no trial finished';
+      }
+    }
+    fillRatios(variants, options.trials);
+    for (const v of variants.filter((x) => x.summary.trials > 0 && x.name !== 'baseline'))
+      say(
+        `${v.title}: CPU per request ${v.ratios.cpuPerRequest?.median ?? '-'} × baseline ` +
+          `[${v.ratios.cpuPerRequest?.ci95.join('–') ?? '-'}], saturation ${v.ratios.saturation?.median ?? '-'} × ` +
+          `[${v.ratios.saturation?.ci95.join('–') ?? '-'}]`,
+      );
+
     for (const strategy of options.strategies) {
+      const strategyStarted = Date.now();
       for (const v of variants) {
         if (v.error !== undefined) continue;
         say(`${v.title}: ${options.rotations} ${strategy} rotations at ${options.rate} req/s`);
@@ -123,18 +156,19 @@ export async function runBench(
           say(`${v.title}: ${strategy} run could not run: ${error}`);
         }
       }
+      durations.rotationRuns[strategy] = round((Date.now() - strategyStarted) / 1000, 1);
     }
 
-    fillRatios(variants);
     const targets = evaluateTargets(variants, options);
     const passwords = await bench.passwords();
     const finished = new Date();
     const report: BenchReport = {
       kind: 'benchmark',
-      version: 1,
+      version: 2,
       startedAt: started.toISOString(),
       finishedAt: finished.toISOString(),
       durationSeconds: Math.round((finished.getTime() - started.getTime()) / 1000),
+      durations,
       command,
       options,
       machine: describeMachine({ postgres, wrapperNode: recentNode?.version ?? null, loadAtStart }),

@@ -73,3 +73,37 @@ export function steadyCalls(
     perRefreshInterval: round(per, 2),
   };
 }
+
+/**
+ * Many short windows (one per trial) as one: the mean gap pooled over every window with two calls or
+ * more (each window's span over its gaps), so short windows do not inflate the figure with edges.
+ */
+export function pooledSteadyCalls(windows: readonly SteadyCalls[], refreshSeconds: number): SteadyCalls {
+  const byOperation: Record<string, number> = {};
+  let total = 0;
+  let windowSeconds = 0;
+  let span = 0;
+  let gaps = 0;
+  for (const w of windows) {
+    total += w.total;
+    windowSeconds += w.windowSeconds;
+    for (const [op, n] of Object.entries(w.byOperation)) byOperation[op] = (byOperation[op] ?? 0) + n;
+    if (w.meanGapSeconds !== null && w.total >= 2) {
+      span += w.meanGapSeconds * (w.total - 1);
+      gaps += w.total - 1;
+    }
+  }
+  const meanGapSeconds = gaps > 0 && span > 0 ? span / gaps : null;
+  const per =
+    meanGapSeconds !== null
+      ? refreshSeconds / meanGapSeconds
+      : total / (Math.max(0.001, windowSeconds) / refreshSeconds);
+  return {
+    total,
+    byOperation,
+    windowSeconds: round(windowSeconds),
+    refreshSeconds,
+    meanGapSeconds: meanGapSeconds === null ? null : round(meanGapSeconds, 2),
+    perRefreshInterval: round(per, 2),
+  };
+}

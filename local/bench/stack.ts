@@ -18,8 +18,9 @@ import {
   type DrillEnvironment,
   type RotationOutcome,
 } from '../drill/environment.js';
-import { connectLocal } from '../drill/database-checks.js';
+import { appRoles, connectLocal, masterClient } from '../drill/database-checks.js';
 import { parseDrillArgs } from '../drill/options.js';
+import { watchConnections, type ConnectionWatch } from './pg-connections.js';
 
 export interface BenchStack {
   stack: EmbeddedStack;
@@ -36,6 +37,8 @@ export interface BenchStack {
   /** RotateSecret with the strategy's function; resolves once the rotation finished or failed. */
   rotate(strategy: RotationStrategy): Promise<RotationOutcome>;
   postgresVersion(): Promise<string>;
+  /** Starts sampling the app roles' connections (pg_stat_activity, as the master user). */
+  watchConnections(): ConnectionWatch;
   /** Every password of the run (all versions of the app secret, and the master): for the leak scan. */
   passwords(): Promise<Set<string>>;
   stop(): Promise<void>;
@@ -75,6 +78,14 @@ export async function startBenchStack(options: {
       await appClient.end();
     }
 
+    // One master connection for the whole run: it samples pg_stat_activity, never serves the load.
+    const secrets = {
+      admin,
+      secretId: stack.appSecretId,
+      masterSecretId: stack.masterSecretId,
+    } as DrillEnvironment; // masterClient and collectPasswords read only these three fields
+    const master = await masterClient(secrets);
+
     const taskEnv: Record<string, string> = { ...stack.env, ...loadTestTaskEnv(options) };
     const rotator = stack.rotator;
     return {
@@ -98,14 +109,12 @@ export async function startBenchStack(options: {
           await app.end();
         }
       },
-      // collectPasswords reads only admin, secretId and masterSecretId of a drill environment.
-      passwords: () =>
-        collectPasswords({
-          admin,
-          secretId: stack.appSecretId,
-          masterSecretId: stack.masterSecretId,
-        } as DrillEnvironment),
-      stop: () => stack.stop(),
+      watchConnections: () => watchConnections(master.client, appRoles(master.appUser)),
+      passwords: () => collectPasswords(secrets),
+      async stop() {
+        await master.client.end().catch(() => undefined);
+        await stack.stop();
+      },
     };
   } catch (err) {
     await stack.stop();

@@ -306,7 +306,7 @@ export async function rotateWith(
   }
 }
 
-export async function waitUntilReady(task: AppProcess): Promise<void> {
+export async function waitUntilReady(task: AppProcess, pollMs = 200): Promise<void> {
   await task.waitForLine(/Server listening|"level":[56]0/);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
@@ -314,7 +314,7 @@ export async function waitUntilReady(task: AppProcess): Promise<void> {
       .then((r) => r.status)
       .catch(() => 0);
     if (status === 200) return;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
   throw new Error(`task ${task.url} did not become ready:\n${task.lines.slice(-10).join('\n')}`);
 }

@@ -1,6 +1,6 @@
 /**
- * The bench end to end, as CI runs it: a quick run of the baseline and this app, rotations off and
- * under both strategies, on one embedded stack. Fails if this app has any failed request under
+ * The bench end to end, as CI runs it: a quick run of the baseline and this app (two interleaved
+ * rotations-off trials each, then both rotation strategies), on one embedded stack. Fails if this app has any failed request under
  * rotation; checks the report's figures are real (measured, not placeholders) and that the docs
  * render from it. The other variants are left to `npm run bench` (CI time).
  */
@@ -40,13 +40,16 @@ describe('npm run bench', () => {
     async () => {
       const out = mkdtempSync(join(tmpdir(), 'bench-test-'));
       dirs.push(out);
-      // A refresh interval and 1.5 s after the rotation: the alternating-users run must see its pool swap.
+      // 6.5 s after the rotation: the alternating-users run must see its pool swap.
       const run = await bench([
         '--quick',
         '--variants',
         'baseline,this-app',
         '--rotation-spacing-seconds',
         '6.5',
+        // Quick trials are shorter than the default interval: a 2 s cycle shows its calls in them.
+        '--refresh-seconds',
+        '2',
         '--out',
         out,
         '--max-minutes',
@@ -61,8 +64,59 @@ describe('npm run bench', () => {
       expect(report.verdict).toEqual({ pass: true, reasons: [] });
       expect(report.variants.map((v) => v.name)).toEqual(['baseline', 'this-app']);
       const app = report.variants.find((v) => v.name === 'this-app');
-      if (!app?.steady) throw new Error('this app was not measured');
+      const baseline = report.variants.find((v) => v.name === 'baseline');
+      if (!app || !baseline) throw new Error('a variant is missing');
       expect(app.error).toBeUndefined();
+
+      // Rotations off: two interleaved rounds, each trial a fresh process with real figures.
+      expect(report.options.trials).toBe(2);
+      for (const v of report.variants) {
+        expect(v.trials.map((t) => [t.round, t.position])).toEqual(
+          v.name === 'baseline'
+            ? [
+                [0, 0],
+                [1, 1],
+              ]
+            : [
+                [0, 1],
+                [1, 0],
+              ],
+        );
+        for (const t of v.trials) {
+          if ('error' in t) throw new Error(`${v.name} trial ${t.round}: ${t.error}`);
+          expect(t.startupSeconds).toBeGreaterThan(0);
+          expect(t.saturation.achievedRps).toBeGreaterThan(0);
+          expect(t.saturation.ok).toBeGreaterThan(0);
+          expect(t.saturation.failed).toBe(0);
+          expect(t.common.failed + t.common.dropped).toBe(0);
+          expect(t.common.latency.p99Ms).toBeGreaterThan(0);
+          expect(t.cpuMsPerRequest).toBeGreaterThan(0);
+          expect(t.memory?.peakRssMiB).toBeGreaterThan(20);
+          expect(t.exitCode).toBe(0);
+        }
+        expect(v.summary.trials).toBe(2);
+        expect(v.summary.failedRequests).toBe(0);
+      }
+      // What a new process costs: this app reads its secret and opens its pool before it is ready.
+      for (const t of app.trials) {
+        if ('error' in t) continue;
+        expect(t.startupCalls.byOperation.GetSecretValue).toBeGreaterThan(0);
+        expect(t.startupConnections.opened).toBeGreaterThan(0);
+        expect(t.startupConnections.peak).toBeGreaterThan(0);
+      }
+      for (const t of baseline.trials) if (!('error' in t)) expect(t.startupCalls.total).toBe(0);
+      // Secrets Manager: this app asks once per refresh interval; the baseline has no client at all.
+      expect(app.summary.secretsManager?.total).toBeGreaterThan(0);
+      expect(app.summary.secretsManager?.perRefreshInterval).toBeLessThanOrEqual(1.12);
+      expect(baseline.summary.secretsManager?.total).toBe(0);
+
+      // Ratios per paired trial, with an interval around their median.
+      for (const r of [app.ratios.saturation, app.ratios.cpuPerRequest]) {
+        if (!r) throw new Error('no ratio to the baseline');
+        expect(r.pairs).toHaveLength(2);
+        expect(r.ci95[0]).toBeLessThanOrEqual(r.median);
+        expect(r.ci95[1]).toBeGreaterThanOrEqual(r.median);
+      }
 
       // Rotations on: both strategies ran, every rotation finished, not one request failed or dropped.
       for (const strategy of ['alternating-users', 'single-user'] as const) {
@@ -75,6 +129,9 @@ describe('npm run bench', () => {
         expect(r.rotations).toHaveLength(report.options.rotations);
         expect(r.rotations.every((x) => x.ok)).toBe(true);
         expect(r.windows.rotation.count).toBeGreaterThan(0);
+        // Connections were watched through every rotation window, and the pool held some.
+        expect(r.connections).toHaveLength(report.options.rotations);
+        for (const c of r.connections) expect(c.steady).toBeGreaterThan(0);
         expect(r.exitCode).toBe(0);
       }
       // alternating users swaps the pool; single user never does
@@ -83,32 +140,15 @@ describe('npm run bench', () => {
       expect(alternating && 'poolSwaps' in alternating ? alternating.poolSwaps : 0).toBeGreaterThan(0);
       expect(single && 'poolSwaps' in single ? single.poolSwaps : -1).toBe(0);
 
-      // Rotations off: the search found figures, the common-rate run served everything.
-      for (const v of report.variants) {
-        const s = v.steady;
-        if (!s) throw new Error(`${v.name} was not measured: ${v.error ?? ''}`);
-        expect(s.search.steps.length).toBeGreaterThanOrEqual(2);
-        expect(s.search.saturation?.achievedRps).toBeGreaterThan(0);
-        expect(s.common.failed + s.common.dropped).toBe(0);
-        expect(s.common.latency.p99Ms).toBeGreaterThan(0);
-        expect(s.cpuMsPerRequest).toBeGreaterThan(0);
-        expect(s.memory?.peakRssMiB).toBeGreaterThan(20);
-        expect(s.exitCode).toBe(0);
-      }
-      // Secrets Manager: this app asks once per refresh interval; the baseline has no client at all.
-      expect(app.steady.secretsManager.total).toBeGreaterThan(0);
-      expect(app.steady.secretsManager.perRefreshInterval).toBeLessThanOrEqual(1.12);
-      expect(app.steady.startupCalls.byOperation.GetSecretValue).toBeGreaterThan(0);
-      const baseline = report.variants.find((v) => v.name === 'baseline');
-      expect(baseline?.steady?.secretsManager.total).toBe(0);
-      expect(baseline?.steady?.startupCalls.total).toBe(0);
-      expect(app.ratios.saturation).toBeGreaterThan(0);
-
       const targets = Object.fromEntries(report.targets.map((t) => [t.name, t]));
       expect(targets['rotations on, alternating-users']?.met).toBe(true);
       expect(targets['rotations on, single-user']?.met).toBe(true);
       expect(targets['Secrets Manager calls, steady']?.met).toBe(true);
+      expect(targets['rotations off: every request answered']?.met).toBe(true);
       expect(targets['throughput, rotations off']?.hard).toBe(false);
+      expect(targets['CPU per request, rotations off']?.hard).toBe(false);
+      expect(report.durations.trials).toBeGreaterThan(0);
+      expect(Object.keys(report.durations.rotationRuns).sort()).toEqual(['alternating-users', 'single-user']);
       expect(report.leaks.passwordsChecked).toBeGreaterThanOrEqual(3);
       expect(report.leaks.occurrences).toBe(0);
       expect(report.leaks.reportFileOccurrences).toBe(0);
@@ -120,7 +160,8 @@ describe('npm run bench', () => {
       const regen = await bench(['--from', join(out, file), '--docs', docs]);
       expect(regen.code, regen.out).toBe(0);
       const md = readFileSync(docs, 'utf8');
-      expect(md).toMatch(/^\| this app +\|/m);
+      expect(md.match(/^\| this app +\|/gm)).toHaveLength(3); // the cost, scale-out and rotation tables
+      expect(md).toContain('## How long each part takes');
       expect(md).toContain(report.command);
       expect(md).toContain(report.machine.cpuModel);
       console.log(`bench e2e: ${run.seconds.toFixed(1)} s`);
