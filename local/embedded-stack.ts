@@ -11,7 +11,7 @@ import {
   DEFAULT_MASTER_SECRET_ID,
   type BootstrapOptions,
   type BootstrapResult,
-} from '../rotation/bootstrap.js';
+} from '../db-bootstrap/index.js';
 import { startEmbeddedPostgres, type RunningEmbeddedPostgres } from './postgres/index.js';
 import { attachStackRotator, type Rotator, type StackRotationOptions } from './rotator/index.js';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from './secrets-manager/index.js';

@@ -17,7 +17,6 @@
  *                                AWS_ENDPOINT_URL_SECRETS_MANAGER works too
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_EXCLUDE_CHARACTERS, DEFAULT_PASSWORD_LENGTH } from './bootstrap.js';
 import { RotationConfigError } from './errors.js';
 import type { LogLevel } from './logger.js';
 
@@ -58,6 +57,11 @@ export interface RotationConfig {
 }
 
 export const CONNECT_TIMEOUT_MS = 5000;
+
+/** The rotation templates' ExcludeCharacters, plus space. */
+export const DEFAULT_EXCLUDE_CHARACTERS = ':/@"\'\\ ';
+export const DEFAULT_PASSWORD_LENGTH = 32;
+const MAX_PASSWORD_LENGTH = 4096; // GetRandomPassword's own limit
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'y']);
@@ -136,7 +140,7 @@ export function loadRotationConfig(env: Env = process.env): RotationConfig {
   const masterPort = integer('DB_MASTER_PORT', 1, 65535);
 
   const password: PasswordRules = {
-    length: integer('PASSWORD_LENGTH', 1, 4096) ?? DEFAULT_PASSWORD_LENGTH,
+    length: integer('PASSWORD_LENGTH', 1, MAX_PASSWORD_LENGTH) ?? DEFAULT_PASSWORD_LENGTH,
     excludeCharacters: env.EXCLUDE_CHARACTERS ?? DEFAULT_EXCLUDE_CHARACTERS,
     excludeNumbers: bool('EXCLUDE_NUMBERS', false),
     excludePunctuation: bool('EXCLUDE_PUNCTUATION', false),

@@ -22,7 +22,8 @@ import { login, type DbLogin } from './db-connection.js';
 import { RotationError } from './errors.js';
 import { createLogger, type RotationLogger } from './logger.js';
 import { sdkRdsApi, type RdsApi } from './master-secret.js';
-import { AWSCURRENT, AWSPENDING, describeSecret } from './secrets.js';
+import { describeSecret } from './secrets.js';
+import { AWSCURRENT, AWSPENDING } from './version-stages.js';
 import type { StepContext, StepOutcome } from './steps/context.js';
 import { createSecret } from './steps/create-secret.js';
 import { finishSecret, removePendingLabel } from './steps/finish-secret.js';
@@ -89,10 +90,10 @@ export function createRotationHandler(options: RotationHandlerOptions): Rotation
     const started = Date.now();
     try {
       const result = await run();
-      log.info('step done', { outcome: result.outcome, durationMs: Date.now() - started });
+      log.info({ outcome: result.outcome, durationMs: Date.now() - started }, 'step done');
       return result;
     } catch (err) {
-      log.error('step failed', { error: err, durationMs: Date.now() - started });
+      log.error({ error: err, durationMs: Date.now() - started }, 'step failed');
       throw err;
     }
 

@@ -1,7 +1,7 @@
 /**
  * The rotation function's structured logger: one JSON object per line on stdout, which Lambda sends
- * to CloudWatch Logs as it is. A thin adapter over pino that keeps the message-first call style used
- * across rotation/ (`log.info(message, fields)`).
+ * to CloudWatch Logs as it is. A thin adapter over pino with pino's own call order, as in app/:
+ * `log.info(fields, message)`, or `log.info(message)`.
  *
  * Fields are chosen by the caller and never include a secret value; as a second line of defence,
  * pino's redaction removes keys that usually hold one (in the spellings AWS and this code use, up to
@@ -13,11 +13,17 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export type LogFields = Record<string, unknown>;
 
+/** pino's order: `log.info(fields, message)`, or `log.info(message)` alone. */
+export interface LogMethod {
+  (fields: LogFields, message: string): void;
+  (message: string): void;
+}
+
 export interface RotationLogger {
-  debug(message: string, fields?: LogFields): void;
-  info(message: string, fields?: LogFields): void;
-  warn(message: string, fields?: LogFields): void;
-  error(message: string, fields?: LogFields): void;
+  debug: LogMethod;
+  info: LogMethod;
+  warn: LogMethod;
+  error: LogMethod;
   /** A logger that adds `bindings` to every line. */
   child(bindings: LogFields): RotationLogger;
 }
@@ -76,20 +82,20 @@ function destination(write: LoggerOptions['write']): DestinationStream {
   };
 }
 
+/** Every line is written as `(fields, message)`, with `{}` when there are none, whichever form the caller used. */
+function method(logger: Logger, level: Exclude<LogLevel, 'silent'>): LogMethod {
+  return (fieldsOrMessage: LogFields | string, message?: string): void => {
+    if (typeof fieldsOrMessage === 'string') logger[level]({}, fieldsOrMessage);
+    else logger[level](fieldsOrMessage, message);
+  };
+}
+
 function adapt(logger: Logger): RotationLogger {
   return {
-    debug: (message, fields) => {
-      logger.debug(fields ?? {}, message);
-    },
-    info: (message, fields) => {
-      logger.info(fields ?? {}, message);
-    },
-    warn: (message, fields) => {
-      logger.warn(fields ?? {}, message);
-    },
-    error: (message, fields) => {
-      logger.error(fields ?? {}, message);
-    },
+    debug: method(logger, 'debug'),
+    info: method(logger, 'info'),
+    warn: method(logger, 'warn'),
+    error: method(logger, 'error'),
     child: (bindings) => adapt(logger.child(bindings)),
   };
 }

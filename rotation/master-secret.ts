@@ -23,7 +23,8 @@ import {
   toDbSecret,
   type DbSecret,
 } from './secret-fields.js';
-import { AWSCURRENT, describeSecret, getSecretValue } from './secrets.js';
+import { describeSecret, getSecretValue } from './secrets.js';
+import { AWSCURRENT } from './version-stages.js';
 
 export interface RdsInstance {
   Endpoint?: { Address?: string | undefined; Port?: number | undefined } | undefined;
@@ -124,13 +125,16 @@ export async function loadMasterSecret(
   if (login.engine !== undefined && !(SUPPORTED_ENGINES as readonly string[]).includes(login.engine)) {
     throw new RotationError(`${what}: database engine must be postgres or aurora-postgresql`);
   }
-  ctx.log.info('master secret loaded', {
-    masterArn,
-    masterUser: login.username,
-    host: login.host,
-    port: login.port,
-    endpointSource: login.endpointSource,
-  });
+  ctx.log.info(
+    {
+      masterArn,
+      masterUser: login.username,
+      host: login.host,
+      port: login.port,
+      endpointSource: login.endpointSource,
+    },
+    'master secret loaded',
+  );
   return login;
 }
 

@@ -7,6 +7,9 @@ import pg from 'pg';
 import { RotationError } from './errors.js';
 import { computeScramVerifier } from './scram-verifier.js';
 
+/** server_version_num of PostgreSQL 16, which split role membership into INHERIT and SET options. */
+export const PG16 = 160000;
+
 const ident = (name: string): string => pg.escapeIdentifier(name);
 const literal = (value: string): string => pg.escapeLiteral(value);
 
@@ -52,7 +55,7 @@ async function membershipsOf(
 ): Promise<Map<string, Membership>> {
   // Before PostgreSQL 16, inheritance is a property of the member role and any member may SET ROLE.
   const options =
-    version >= 160000
+    version >= PG16
       ? 'bool_or(m.inherit_option) AS inherit, bool_or(m.set_option) AS set'
       : 'true AS inherit, true AS set';
   const result = await client.query<Membership>(
@@ -117,7 +120,7 @@ export async function syncMemberships(
     ]);
     if (circular.rows[0]?.ok === true) continue;
     const current = held.get(role);
-    if (version >= 160000) {
+    if (version >= PG16) {
       const needInherit = inherit && !(current?.inherit ?? false);
       const needSet = set && !(current?.set ?? false);
       if (current && !needInherit && !needSet) continue;

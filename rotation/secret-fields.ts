@@ -8,7 +8,6 @@
  * Errors name the secret and the field, never a value: JSON.parse's own message quotes the input
  * and is never passed on.
  */
-import { CLONE_SUFFIX } from './bootstrap.js';
 import { SecretFieldError } from './errors.js';
 
 export const SUPPORTED_ENGINES = ['postgres', 'aurora-postgresql'] as const;
@@ -16,6 +15,8 @@ export const DEFAULT_PORT = 5432;
 export const DEFAULT_DBNAME = 'postgres';
 /** PostgreSQL's limit on identifier length (NAMEDATALEN - 1). */
 export const MAX_USERNAME_LENGTH = 63;
+/** What the multi-user template appends to a username for its alternate (`app` ↔ `app_clone`). */
+export const CLONE_SUFFIX = '_clone';
 
 export interface DbSecret {
   engine?: string;

@@ -14,9 +14,7 @@ import {
 import type { PasswordRules } from './config.js';
 import { awsErrorName, RotationError } from './errors.js';
 
-export const AWSCURRENT = 'AWSCURRENT';
-export const AWSPENDING = 'AWSPENDING';
-export const AWSPREVIOUS = 'AWSPREVIOUS';
+import { AWSPENDING } from './version-stages.js';
 
 export interface SecretMetadata {
   arn: string | undefined;

@@ -37,6 +37,8 @@ interface Series {
 
 /** CloudWatch takes at most 100 values per metric per record; later ones in an interval are dropped. */
 const MAX_VALUES = 100;
+/** One record per metric a minute: CloudWatch's finest standard resolution, and one log line per minute per task. */
+const FLUSH_INTERVAL_MS = 60_000;
 
 export class EmfRecorder {
   readonly #opts: Required<Omit<EmfRecorderOptions, 'onError'>> & Pick<EmfRecorderOptions, 'onError'>;
@@ -48,7 +50,7 @@ export class EmfRecorder {
   #flushing: Promise<void> = Promise.resolve();
 
   constructor(options: EmfRecorderOptions) {
-    this.#opts = { intervalMs: 60_000, now: Date.now, ...options };
+    this.#opts = { intervalMs: FLUSH_INTERVAL_MS, now: Date.now, ...options };
     this.#environment = stdoutEnvironment(options.service, (line) => {
       this.#opts.write(line);
     });

@@ -1,8 +1,13 @@
 import type { Logger } from 'pino';
-import { errorName } from './credentials/secret-source.js';
+import { errorName } from './util/error-name.js';
 import type { Database } from './db/database.js';
-import { forgetExpiredKeys } from './http/domain/orders.js';
+import { forgetExpiredKeys } from './domain/orders.js';
 import { jittered } from './util/backoff.js';
+
+const SWEEP_INTERVAL_MS = 3_600_000; // hourly: keys live for hours, a sweep's delay costs nothing
+const SWEEP_JITTER = 0.2; // ±20 %, so a fleet's tasks do not sweep together
+const SWEEP_BATCH = 500; // keys per statement: short transactions, short row locks
+const SWEEP_MAX_BATCHES = 20; // per sweep: a backlog is worked off over several sweeps, never in one long burst
 
 export interface IdempotencyRetentionOptions {
   db: Database;
@@ -27,7 +32,12 @@ export class IdempotencyRetention {
   #stopped = false;
 
   constructor(options: IdempotencyRetentionOptions) {
-    this.#opts = { intervalMs: 3_600_000, batch: 500, maxBatches: 20, ...options };
+    this.#opts = {
+      intervalMs: SWEEP_INTERVAL_MS,
+      batch: SWEEP_BATCH,
+      maxBatches: SWEEP_MAX_BATCHES,
+      ...options,
+    };
   }
 
   /** The first sweep comes one (jittered) interval after start: restarts do not add sweeps. */
@@ -65,7 +75,7 @@ export class IdempotencyRetention {
           this.#schedule();
         });
       },
-      jittered(this.#opts.intervalMs, 0.2),
+      jittered(this.#opts.intervalMs, SWEEP_JITTER),
     );
     this.#timer.unref();
   }

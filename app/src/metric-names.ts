@@ -4,6 +4,7 @@
  * dashboard and alarms (infra/lib/dashboard.ts, infra/lib/alarms.ts) read the same names from here.
  * Plain data only: infra imports this module without pulling in the app.
  */
+import { VERSION_STAGES } from './credentials/stages.js';
 
 /** CloudWatch namespace of every metric below. */
 export const EMF_NAMESPACE = 'RotatingCredentials/App';
@@ -11,7 +12,7 @@ export const EMF_NAMESPACE = 'RotatingCredentials/App';
 export const SERVICE_DIMENSION = 'Service';
 export const DEFAULT_SERVICE_NAME = 'orders-api';
 
-export const CREDENTIAL_STAGES = ['AWSCURRENT', 'AWSPENDING', 'AWSPREVIOUS'] as const;
+export const CREDENTIAL_STAGES = VERSION_STAGES;
 export const SECRETS_MANAGER_OPERATIONS = ['GetSecretValue', 'DescribeSecret'] as const;
 /**
  * recovered: a recovery from a refused version left a version that logs in in use; retry: it found

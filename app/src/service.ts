@@ -40,6 +40,12 @@ export interface RunningService {
   shutdown(delaySeconds: number): Promise<void>;
 }
 
+// An unanswered Secrets Manager call must not hang a refresh: fail fast and serve on the cached value.
+const SDK_CONNECTION_TIMEOUT_MS = 2000; // a TCP + TLS handshake to the regional endpoint takes far less
+const SDK_REQUEST_TIMEOUT_MS = 5000; // GetSecretValue answers in tens of ms; longer means it is stuck
+const SDK_MAX_ATTEMPTS = 2; // one retry: the health cycle tries again next interval anyway
+const SECRET_RETRY_BASE_MS = 1000; // first wait after a failed read; doubles up to the refresh interval
+
 /** The composition root: everything the process runs, wired in the order it must start. */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { config, logger, scrubber } = options;
@@ -50,9 +56,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     options.secretsManager ??
     new SecretsManagerClient({
       ...(config.aws.region !== undefined && { region: config.aws.region }),
-      // An unanswered call must not hang a refresh: fail fast and serve on the cached value.
-      requestHandler: { connectionTimeout: 2000, requestTimeout: 5000 },
-      maxAttempts: 2,
+      requestHandler: {
+        connectionTimeout: SDK_CONNECTION_TIMEOUT_MS,
+        requestTimeout: SDK_REQUEST_TIMEOUT_MS,
+      },
+      maxAttempts: SDK_MAX_ATTEMPTS,
     });
 
   const store = new CredentialStore({
@@ -61,7 +69,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     logger: logger.child({ component: 'credentials' }),
     metrics,
     scrubber,
-    backoff: { baseMs: 1000, maxMs: config.credentialRefreshSeconds * 1000 },
+    backoff: { baseMs: SECRET_RETRY_BASE_MS, maxMs: config.credentialRefreshSeconds * 1000 },
   });
   await store.load();
 

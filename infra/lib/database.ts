@@ -22,7 +22,7 @@ export const MASTER_USERNAME = 'postgres';
 /** The database the bootstrap creates and the app uses. */
 export const APP_DATABASE = 'app';
 
-export interface DatabaseProps {
+export interface PostgresDatabaseProps {
   vpc: ec2.IVpc;
   subnets: ec2.SubnetSelection;
   port: number;
@@ -37,14 +37,14 @@ export interface DatabaseProps {
   removalPolicy: RemovalPolicy;
 }
 
-export class Database extends Construct {
+export class PostgresDatabase extends Construct {
   readonly instance: rds.DatabaseInstance;
   readonly securityGroup: ec2.SecurityGroup;
   /** The RDS-managed master secret, `{username, password}`. */
   readonly masterSecret: secretsmanager.ISecret;
   readonly port: number;
 
-  constructor(scope: Construct, id: string, props: DatabaseProps) {
+  constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
     this.port = props.port;
     const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18 });

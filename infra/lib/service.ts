@@ -46,7 +46,7 @@ export const SHUTDOWN = {
   deregistrationDelaySeconds: 30,
 } as const;
 
-export interface ServiceProps extends Pick<
+export interface FargateApiProps extends Pick<
   InfraConfig,
   | 'certificateArn'
   | 'allowedCidr'
@@ -68,7 +68,7 @@ export interface ServiceProps extends Pick<
   deletionProtection: boolean;
 }
 
-export class Service extends Construct {
+export class FargateApi extends Construct {
   readonly cluster: ecs.Cluster;
   readonly service: ecs.FargateService;
   readonly taskRole: iam.Role;
@@ -78,24 +78,51 @@ export class Service extends Construct {
   readonly url: string;
   readonly logGroup: logs.LogGroup;
 
-  constructor(scope: Construct, id: string, props: ServiceProps) {
+  constructor(scope: Construct, id: string, props: FargateApiProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
+    this.taskRole = this.createTaskRole();
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    const taskDefinition = this.createTaskDefinition(props);
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'API tasks: from the load balancer; to PostgreSQL and AWS APIs',
+    });
+    this.service = this.createFargateService(props, taskDefinition);
 
-    // Confused-deputy guard: only ECS tasks of this account may assume the role.
-    this.taskRole = new iam.Role(this, 'TaskRole', {
+    const albSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: props.vpc,
+      description: 'API load balancer: from allowedCidr; to the tasks',
+      allowAllOutbound: false,
+    });
+    this.loadBalancer = this.createLoadBalancer(props, albSecurityGroup);
+    this.targetGroup = this.createTargetGroup(props);
+    this.service.attachToApplicationTargetGroup(this.targetGroup);
+    this.url = this.addListeners(props, albSecurityGroup);
+
+    this.addAutoscaling(props);
+    this.acknowledgeFindings(props, taskDefinition, albSecurityGroup);
+  }
+
+  /** Confused-deputy guard: only ECS tasks of this account may assume the role. */
+  private createTaskRole(): iam.Role {
+    const stack = Stack.of(this);
+    return new iam.Role(this, 'TaskRole', {
       description: 'API task role: reads its own DB secret, nothing else',
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com').withConditions({
         StringEquals: { 'aws:SourceAccount': stack.account },
         ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:ecs:${stack.region}:${stack.account}:*` },
       }),
     });
+  }
 
+  private createTaskDefinition(props: FargateApiProps): ecs.FargateTaskDefinition {
     const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
       cpu: props.cpu,
       memoryLimitMiB: props.memoryMiB,
@@ -105,11 +132,6 @@ export class Service extends Construct {
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       },
     });
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-    });
-    const logGroup = this.logGroup;
     taskDefinition.addContainer(CONTAINER_NAME, {
       image: ecs.ContainerImage.fromAsset(fileURLToPath(new URL('../../', import.meta.url)), {
         file: 'Dockerfile',
@@ -148,17 +170,19 @@ export class Service extends Construct {
       },
       logging: ecs.LogDrivers.awsLogs({
         streamPrefix: CONTAINER_NAME,
-        logGroup,
+        logGroup: this.logGroup,
         mode: ecs.AwsLogDriverMode.NON_BLOCKING,
         maxBufferSize: Size.mebibytes(25),
       }),
     });
+    return taskDefinition;
+  }
 
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: 'API tasks: from the load balancer; to PostgreSQL and AWS APIs',
-    });
-    this.service = new ecs.FargateService(this, 'Service', {
+  private createFargateService(
+    props: FargateApiProps,
+    taskDefinition: ecs.FargateTaskDefinition,
+  ): ecs.FargateService {
+    return new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition,
       desiredCount: props.desiredCount,
@@ -172,23 +196,24 @@ export class Service extends Construct {
       healthCheckGracePeriod: Duration.seconds(60),
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
+  }
 
-    // --- Load balancer --------------------------------------------------------------------------
-    const albSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
-      vpc: props.vpc,
-      description: 'API load balancer: from allowedCidr; to the tasks',
-      allowAllOutbound: false,
-    });
-    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+  private createLoadBalancer(
+    props: FargateApiProps,
+    securityGroup: ec2.SecurityGroup,
+  ): elbv2.ApplicationLoadBalancer {
+    return new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
       vpcSubnets: props.publicSubnets,
       internetFacing: true,
-      securityGroup: albSecurityGroup,
+      securityGroup,
       dropInvalidHeaderFields: true,
       deletionProtection: props.deletionProtection,
     });
+  }
 
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'Targets', {
+  private createTargetGroup(props: FargateApiProps): elbv2.ApplicationTargetGroup {
+    return new elbv2.ApplicationTargetGroup(this, 'Targets', {
       vpc: props.vpc,
       port: CONTAINER_PORT,
       protocol: elbv2.ApplicationProtocol.HTTP,
@@ -203,8 +228,10 @@ export class Service extends Construct {
         unhealthyThresholdCount: 3,
       },
     });
-    this.service.attachToApplicationTargetGroup(this.targetGroup);
+  }
 
+  /** The listener (HTTPS with a certificate, with a redirect from 80; HTTP otherwise); returns the URL. */
+  private addListeners(props: FargateApiProps, albSecurityGroup: ec2.SecurityGroup): string {
     const https = props.certificateArn !== undefined;
     const listenerPort = https ? 443 : 80;
     this.loadBalancer.addListener('Listener', {
@@ -228,9 +255,10 @@ export class Service extends Construct {
         'redirect to HTTPS',
       );
     }
-    this.url = `${https ? 'https' : 'http'}://${this.loadBalancer.loadBalancerDnsName}`;
+    return `${https ? 'https' : 'http'}://${this.loadBalancer.loadBalancerDnsName}`;
+  }
 
-    // --- Autoscaling ----------------------------------------------------------------------------
+  private addAutoscaling(props: FargateApiProps): void {
     const scaling = this.service.autoScaleTaskCount({
       minCapacity: props.minCapacity,
       maxCapacity: props.maxCapacity,
@@ -246,8 +274,13 @@ export class Service extends Construct {
       scaleInCooldown: Duration.seconds(120),
       scaleOutCooldown: Duration.seconds(30),
     });
+  }
 
-    // --- Acknowledged findings ------------------------------------------------------------------
+  private acknowledgeFindings(
+    props: FargateApiProps,
+    taskDefinition: ecs.FargateTaskDefinition,
+    albSecurityGroup: ec2.SecurityGroup,
+  ): void {
     Validations.of(taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
       reason:

@@ -13,9 +13,9 @@ import { AppMetrics } from './app-metrics.js';
 import { AppSecret } from './app-secret.js';
 import type { InfraConfig } from './config.js';
 import { Dashboard } from './dashboard.js';
-import { Database } from './database.js';
+import { PostgresDatabase } from './database.js';
 import { Network } from './network.js';
-import { Service } from './service.js';
+import { FargateApi } from './service.js';
 
 export interface RotatingCredentialsStackProps extends StackProps {
   config: InfraConfig;
@@ -23,9 +23,9 @@ export interface RotatingCredentialsStackProps extends StackProps {
 
 export class RotatingCredentialsStack extends Stack {
   readonly network: Network;
-  readonly database: Database;
+  readonly database: PostgresDatabase;
   readonly appSecret: AppSecret;
-  readonly service: Service;
+  readonly service: FargateApi;
   readonly alarms: Alarms;
   readonly dashboard: Dashboard;
   readonly key: kms.Key | undefined;
@@ -55,7 +55,7 @@ export class RotatingCredentialsStack extends Stack {
       });
     }
 
-    this.database = new Database(this, 'Database', {
+    this.database = new PostgresDatabase(this, 'Database', {
       vpc: this.network.vpc,
       subnets: this.network.dbSubnets,
       port: config.dbPort,
@@ -83,7 +83,7 @@ export class RotatingCredentialsStack extends Stack {
 
     // The Service dimension of the app's metrics: one per stack, so two copies in an account stay apart.
     const appMetrics = new AppMetrics(this.stackName);
-    this.service = new Service(this, 'Api', {
+    this.service = new FargateApi(this, 'Api', {
       metricsService: appMetrics.service,
       vpc: this.network.vpc,
       publicSubnets: this.network.publicSubnets,

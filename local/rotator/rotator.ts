@@ -37,8 +37,8 @@ import type { RdsApi } from '../../rotation/master-secret.js';
 import type { StepOutcome } from '../../rotation/steps/context.js';
 import type { CallLog, RotationHandler as EndpointRotationHandler } from '../secrets-manager/index.js';
 
-export const AWSCURRENT = 'AWSCURRENT';
-export const AWSPENDING = 'AWSPENDING';
+import { AWSCURRENT, AWSPENDING } from '../../rotation/version-stages.js';
+export { AWSCURRENT, AWSPENDING };
 /** Account id of the local endpoint's ARNs. */
 const LOCAL_ACCOUNT_ID = '000000000000';
 

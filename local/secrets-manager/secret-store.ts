@@ -18,9 +18,8 @@ import {
   ServiceError,
 } from './service-error.js';
 
-export const AWSCURRENT = 'AWSCURRENT';
-export const AWSPENDING = 'AWSPENDING';
-export const AWSPREVIOUS = 'AWSPREVIOUS';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../../rotation/version-stages.js';
+export { AWSCURRENT, AWSPENDING, AWSPREVIOUS };
 
 /** Account id used in every ARN this endpoint hands out. */
 export const ACCOUNT_ID = '000000000000';

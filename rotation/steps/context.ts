@@ -56,15 +56,15 @@ export async function loginIfAccepted(
 ): Promise<pg.Client | undefined> {
   const result = await ctx.connect(secret);
   if (result.ok) {
-    ctx.log.debug('login accepted', { as: which, user: secret.username });
+    ctx.log.debug({ as: which, user: secret.username }, 'login accepted');
     return result.client;
   }
   const { kind, code, message } = result.failure;
   if (kind === 'auth') {
-    ctx.log.info('login rejected', { as: which, user: secret.username, code });
+    ctx.log.info({ as: which, user: secret.username, code }, 'login rejected');
     return undefined;
   }
-  ctx.log.error('cannot log in', { as: which, user: secret.username, kind, code, reason: message });
+  ctx.log.error({ as: which, user: secret.username, kind, code, reason: message }, 'cannot log in');
   throw new RotationError(
     `Cannot connect to the database as ${describeLogin(secret)} (${which}): ${kind}: ${message}`,
     {

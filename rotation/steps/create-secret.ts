@@ -5,7 +5,8 @@
  * it under the token with AWSPENDING.
  */
 import { alternateUsername } from '../secret-fields.js';
-import { AWSCURRENT, AWSPENDING, isResourceNotFound, putPendingValue, randomPassword } from '../secrets.js';
+import { isResourceNotFound, putPendingValue, randomPassword } from '../secrets.js';
+import { AWSCURRENT, AWSPENDING } from '../version-stages.js';
 import { readSecret, type StepContext, type StepOutcome } from './context.js';
 
 export async function createSecret(ctx: StepContext): Promise<StepOutcome> {
@@ -27,6 +28,6 @@ export async function createSecret(ctx: StepContext): Promise<StepOutcome> {
     secretString: JSON.stringify(next),
     rotationToken: ctx.rotationToken,
   });
-  ctx.log.info('createSecret: put the pending version', { user: next.username });
+  ctx.log.info({ user: next.username }, 'createSecret: put the pending version');
   return 'created';
 }

@@ -3,14 +3,8 @@
  * old one), then take AWSPENDING off it, so no finished version keeps AWSPENDING (the AWS templates
  * leave it there).
  */
-import {
-  AWSCURRENT,
-  AWSPENDING,
-  describeSecret,
-  moveStage,
-  versionWithStage,
-  type SecretMetadata,
-} from '../secrets.js';
+import { describeSecret, moveStage, versionWithStage, type SecretMetadata } from '../secrets.js';
+import { AWSCURRENT, AWSPENDING } from '../version-stages.js';
 import type { StepContext, StepOutcome } from './context.js';
 
 export async function finishSecret(ctx: StepContext): Promise<StepOutcome> {
@@ -28,7 +22,7 @@ export async function finishSecret(ctx: StepContext): Promise<StepOutcome> {
     ...(current !== undefined && { removeFrom: current }),
   });
   await moveStage(ctx.sm, { secretId: ctx.secretId, stage: AWSPENDING, removeFrom: ctx.token });
-  ctx.log.info('finishSecret: AWSCURRENT moved', { previousVersion: current });
+  ctx.log.info({ previousVersion: current }, 'finishSecret: AWSCURRENT moved');
   return 'finished';
 }
 

@@ -14,7 +14,7 @@ import { RotationError, SecretFieldError } from '../errors.js';
 import { isRdsReplica, loadMasterSecret } from '../master-secret.js';
 import { syncMemberships, upsertLoginRole } from '../roles.js';
 import { alternateUsername } from '../secret-fields.js';
-import { AWSCURRENT, AWSPENDING } from '../secrets.js';
+import { AWSCURRENT, AWSPENDING } from '../version-stages.js';
 import { loginIfAccepted, readSecret, type StepContext, type StepOutcome } from './context.js';
 
 export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepOutcome> {
@@ -24,7 +24,7 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepO
   const already = await loginIfAccepted(ctx, pending, 'pending');
   if (already) {
     await already.end().catch(() => undefined);
-    ctx.log.info('setSecret: pending password already set in the database', { user: pending.username });
+    ctx.log.info({ user: pending.username }, 'setSecret: pending password already set in the database');
     return 'pending-works';
   }
 
@@ -76,10 +76,9 @@ export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepO
       return { outcome: upserted, changes: synced };
     }),
   );
-  ctx.log.info('setSecret: password set', {
-    user: pending.username,
-    role: outcome,
-    memberships: changes.length === 0 ? 'in sync' : changes,
-  });
+  ctx.log.info(
+    { user: pending.username, role: outcome, memberships: changes.length === 0 ? 'in sync' : changes },
+    'setSecret: password set',
+  );
   return outcome === 'created' ? 'clone-created' : 'password-updated';
 }

@@ -9,7 +9,8 @@
 import { RotationError, SecretFieldError } from '../errors.js';
 import { setOwnPassword } from '../roles.js';
 import type { DbSecret } from '../secret-fields.js';
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, isResourceNotFound } from '../secrets.js';
+import { isResourceNotFound } from '../secrets.js';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../version-stages.js';
 import { using } from '../db-connection.js';
 import { loginIfAccepted, readSecret, type StepContext, type StepOutcome } from './context.js';
 
@@ -26,7 +27,7 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepOutcome
   const already = await loginIfAccepted(ctx, pending, 'pending');
   if (already) {
     await already.end().catch(() => undefined);
-    ctx.log.info('setSecret: pending password already set in the database', { user: pending.username });
+    ctx.log.info({ user: pending.username }, 'setSecret: pending password already set in the database');
     return 'pending-works';
   }
 
@@ -64,6 +65,6 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepOutcome
   }
 
   await using(client, (c) => setOwnPassword(c, pending.username, pending.password));
-  ctx.log.info('setSecret: password set', { user: pending.username, loggedInWith: via });
+  ctx.log.info({ user: pending.username, loggedInWith: via }, 'setSecret: password set');
   return via === 'current' ? 'password-set-as-current' : 'password-set-as-previous';
 }

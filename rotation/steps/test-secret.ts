@@ -1,7 +1,7 @@
 /** testSecret: AWSPENDING (by token) logs in and runs a trivial query in a transaction. */
 import { inTransaction, using } from '../db-connection.js';
 import { RotationError } from '../errors.js';
-import { AWSPENDING } from '../secrets.js';
+import { AWSPENDING } from '../version-stages.js';
 import { readSecret, type StepContext, type StepOutcome } from './context.js';
 
 export async function testSecret(ctx: StepContext): Promise<StepOutcome> {
@@ -9,17 +9,15 @@ export async function testSecret(ctx: StepContext): Promise<StepOutcome> {
   const result = await ctx.connect(pending);
   if (!result.ok) {
     const { kind, code, message } = result.failure;
-    ctx.log.error('testSecret: pending secret does not log in', {
-      user: pending.username,
-      kind,
-      code,
-      reason: message,
-    });
+    ctx.log.error(
+      { user: pending.username, kind, code, reason: message },
+      'testSecret: pending secret does not log in',
+    );
     throw new RotationError(`Unable to log into database with pending secret of secret ARN ${ctx.secretId}`, {
       code,
     });
   }
   await using(result.client, (client) => inTransaction(client, () => client.query('SELECT now()')));
-  ctx.log.info('testSecret: pending secret logs in', { user: pending.username });
+  ctx.log.info({ user: pending.username }, 'testSecret: pending secret logs in');
   return 'tested';
 }

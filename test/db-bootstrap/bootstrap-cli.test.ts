@@ -60,7 +60,7 @@ describe.skipIf(skip)('npm run bootstrap, against moto', () => {
   function bootstrap(
     extra: Record<string, string> = {},
   ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, [tsxCli, 'local/bootstrap-main.ts'], {
+    const child = spawn(process.execPath, [tsxCli, 'db-bootstrap/main.ts'], {
       cwd: repoRoot,
       env: {
         PATH: process.env.PATH ?? '',

@@ -18,7 +18,7 @@ import {
   DEFAULT_EXCLUDE_CHARACTERS,
   type BootstrapOptions,
   type BootstrapResult,
-} from '../../rotation/bootstrap.js';
+} from '../../db-bootstrap/index.js';
 import { computeScramVerifier } from '../../rotation/scram-verifier.js';
 import { startTestPostgres, type RunningPostgres } from '../helpers/postgres.js';
 

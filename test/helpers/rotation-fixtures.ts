@@ -7,7 +7,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
-import { bootstrapDatabase } from '../../rotation/bootstrap.js';
+import { bootstrapDatabase } from '../../db-bootstrap/index.js';
 import type { RunningPostgres } from './postgres.js';
 
 export interface Fixture {

@@ -19,7 +19,7 @@ import {
   startSecretsManagerEndpoint,
   type SecretsManagerEndpoint,
 } from '../../local/secrets-manager/index.js';
-import { bootstrapDatabase, type BootstrapResult } from '../../rotation/bootstrap.js';
+import { bootstrapDatabase, type BootstrapResult } from '../../db-bootstrap/index.js';
 import { computeScramVerifier } from '../../rotation/scram-verifier.js';
 import { captureLogs } from './log-capture.js';
 import { startTestPostgres, type RunningPostgres } from './postgres.js';

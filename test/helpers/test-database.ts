@@ -8,7 +8,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { runMigrations } from '../../app/src/db/migrate.js';
 import { startSecretsManagerEndpoint } from '../../local/secrets-manager/index.js';
-import { bootstrapDatabase } from '../../rotation/bootstrap.js';
+import { bootstrapDatabase } from '../../db-bootstrap/index.js';
 import { startTestPostgres, type RunningPostgres } from './postgres.js';
 import { SimpleDatabase } from './simple-database.js';
 
@@ -25,7 +25,7 @@ export interface AppLogin {
 
 /**
  * A private PostgreSQL (test/helpers/postgres.ts: Docker when available, embedded otherwise, SCRAM
- * either way) bootstrapped as production is: rotation/bootstrap.ts against the local Secrets
+ * either way) bootstrapped as production is: db-bootstrap/ against the local Secrets
  * Manager endpoint creates the owner role, the app login role and, per database, the app schema.
  */
 export interface TestCluster {

@@ -200,7 +200,7 @@ describe('app secret', () => {
     }
   });
 
-  it('is bootstrapped by a custom resource running rotation/bootstrap.ts in the VPC', () => {
+  it('is bootstrapped by a custom resource running db-bootstrap/ in the VPC', () => {
     const [, bootstrap] = onlyResource(synth.template, 'Custom::DatabaseBootstrap');
     expect(bootstrap.Properties).toMatchObject({
       Database: 'app',

@@ -9,12 +9,15 @@ describe('logger', () => {
       step: 'setSecret',
     });
     log.debug('not written');
-    log.info('hello', {
-      user: 'app',
-      password: 'x1',
-      nested: { SecretString: 'x2', RotationToken: 'x3', keep: true },
-      error: Object.assign(new Error('boom'), { code: '28P01' }),
-    });
+    log.info(
+      {
+        user: 'app',
+        password: 'x1',
+        nested: { SecretString: 'x2', RotationToken: 'x3', keep: true },
+        error: Object.assign(new Error('boom'), { code: '28P01' }),
+      },
+      'hello',
+    );
     expect(lines).toHaveLength(1);
     const entry = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
     expect(entry).toMatchObject({

@@ -11,10 +11,18 @@ import {
   type DbCredentials,
   type ParsedSecret,
 } from './secret-shape.js';
-import { errorName, type SecretSource, type SecretVersion, type StageMap } from './secret-source.js';
+import { errorName } from '../util/error-name.js';
+import { sleep } from '../util/sleep.js';
+import type { SecretSource, SecretVersion, StageMap } from './secret-source.js';
 import { AWSCURRENT, AWSPENDING, type VersionStage } from './stages.js';
 
+/** Between failed Secrets Manager reads: 1 s, doubling, at most a minute. */
+const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 60_000 };
+/** Startup keeps retrying Secrets Manager this long (an endpoint still starting, a throttled burst), then fails. */
+const STARTUP_DEADLINE_MS = 30_000;
+
 /** The one cache entry: the credentials in use and the secret version they came from. */
+
 export interface ActiveCredentials {
   versionId: string;
   /** The stage the version held when it was adopted (AWSPENDING while a single-user rotation is half done). */
@@ -63,7 +71,7 @@ export class CredentialStore extends EventEmitter<StoreEvents> {
     this.#opts = {
       now: Date.now,
       random: Math.random,
-      backoff: { baseMs: 1000, maxMs: 60_000 },
+      backoff: DEFAULT_BACKOFF,
       ...options,
     };
   }
@@ -87,7 +95,7 @@ export class CredentialStore extends EventEmitter<StoreEvents> {
   }
 
   /** Startup: AWSCURRENT must load and parse. Secrets Manager errors are retried until `deadlineMs`. */
-  async load(deadlineMs = 30_000): Promise<ActiveCredentials> {
+  async load(deadlineMs = STARTUP_DEADLINE_MS): Promise<ActiveCredentials> {
     const giveUpAt = this.#opts.now() + deadlineMs;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -109,7 +117,7 @@ export class CredentialStore extends EventEmitter<StoreEvents> {
           { err: errorName(err), retryInMs: Math.round(wait) },
           'secret not readable yet; retrying',
         );
-        await new Promise((resolve) => setTimeout(resolve, wait));
+        await sleep(wait);
       }
     }
   }

@@ -5,7 +5,8 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { Metrics } from '../metrics.js';
-import type { VersionStage } from './stages.js';
+import { errorName } from '../util/error-name.js';
+import { isVersionStage, type VersionStage } from './stages.js';
 
 export interface SecretVersion {
   versionId: string;
@@ -49,8 +50,7 @@ export class SecretSource {
     const map: StageMap = {};
     for (const [versionId, stages] of Object.entries(out.VersionIdsToStages ?? {})) {
       for (const stage of stages) {
-        if (stage === 'AWSCURRENT' || stage === 'AWSPENDING' || stage === 'AWSPREVIOUS')
-          map[stage] = versionId;
+        if (isVersionStage(stage)) map[stage] = versionId;
       }
     }
     return map;
@@ -66,14 +66,4 @@ export class SecretSource {
       throw err;
     }
   }
-}
-
-/** A short, bounded label for an error: the SDK's exception name, a Node error code, or "error". */
-export function errorName(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    if (err.name && err.name !== 'Error') return err.name.slice(0, 64);
-    if (typeof code === 'string') return code.slice(0, 64);
-  }
-  return 'error';
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config.js';
 import type { ActiveCredentials, CredentialStore } from '../credentials/credential-store.js';
 import type { DbCredentials } from '../credentials/secret-shape.js';
-import { errorName } from '../credentials/secret-source.js';
+import { errorName } from '../util/error-name.js';
 import { AWSPENDING, AWSPREVIOUS } from '../credentials/stages.js';
 import type { Metrics, PoolStats } from '../metrics.js';
 import { backoffDelay } from '../util/backoff.js';
@@ -57,6 +57,7 @@ interface Generation {
   ceiling: CapacityCeiling;
 }
 
+/** Between connection attempts after a refused login: quick at first (the new password may be a moment away), bounded. */
 const AUTH_RETRY_BACKOFF = { baseMs: 100, maxMs: 2000 };
 /** Recoveries (up to three Secrets Manager calls each) for one rejected version are this far apart at least. */
 const RECOVERY_MIN_INTERVAL_MS = 1000;
@@ -64,11 +65,18 @@ const RECOVERY_MIN_INTERVAL_MS = 1000;
 const CAPACITY_BACKOFF = { baseMs: 50, maxMs: 500 };
 /** A pool's learned ceiling gives one connection back per this long without a capacity refusal. */
 const CAPACITY_RELAX_MS = 5000;
+/** An idle connection goes back to the server after this; short enough to shrink after a burst, long enough to reuse. */
 const IDLE_TIMEOUT_MS = 30_000;
 /** While the server is short of connections, idle ones go back to it this soon. */
 const SCARCE_IDLE_TIMEOUT_MS = 1000;
 /** How often checkouts are looked at for one held suspiciously long (a silent server). */
 const STALL_SCAN_MS = 250;
+/** A draining pool's queued waiters are served until the connect timeout plus this, then left to give up. */
+const QUEUE_DRAIN_GRACE_MS = 1000;
+/** Each connection lives between this fraction and all of maxLifetimeSeconds, so a burst does not expire as one. */
+const MIN_LIFETIME_FRACTION = 0.8;
+/** First TCP keepalive probe on an idle connection: a vanished peer is noticed within seconds, not hours. */
+const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
 
 const identityOf = (c: DbCredentials) => `${c.username}@${c.host}:${c.port}/${c.dbname}`;
 
@@ -530,7 +538,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
    * waiter is served, or gives up at that same timeout).
    */
   async #serveQueued(pool: pg.Pool): Promise<void> {
-    const signal = AbortSignal.timeout(this.#opts.db.connectTimeoutMs + 1000);
+    const signal = AbortSignal.timeout(this.#opts.db.connectTimeoutMs + QUEUE_DRAIN_GRACE_MS);
     while (pool.waitingCount > 0 && !signal.aborted) {
       await once(pool, 'acquire', { signal }).catch(() => undefined);
     }
@@ -556,7 +564,8 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       // expire together and reconnect as one burst: each gets a lifetime between 80 % and 100 % of
       // the setting. pg-pool reads the setting right after this hook, for the connection just made.
       onConnect: () => {
-        generation.pool.options.maxLifetimeSeconds = lifetime * (0.8 + 0.2 * random());
+        generation.pool.options.maxLifetimeSeconds =
+          lifetime * (MIN_LIFETIME_FRACTION + (1 - MIN_LIFETIME_FRACTION) * random());
       },
     });
     generation.ceiling = new CapacityCeiling(generation.pool, {
@@ -607,7 +616,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       query_timeout: this.#opts.db.queryTimeoutMs,
       // A peer that vanished (failover, network cut) is noticed on idle connections too.
       keepAlive: true,
-      keepAliveInitialDelayMillis: 10_000,
+      keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
       application_name: this.#opts.applicationName ?? 'orders-api',
       options: `-c search_path=${this.#opts.db.schema}`,
     };

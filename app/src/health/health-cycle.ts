@@ -1,10 +1,15 @@
 import type { Logger } from 'pino';
 import type { CredentialStore } from '../credentials/credential-store.js';
-import { errorName } from '../credentials/secret-source.js';
+import { errorName } from '../util/error-name.js';
 import type { RotatingPool } from '../db/rotating-pool.js';
 import type { Metrics } from '../metrics.js';
 import { jittered } from '../util/backoff.js';
 import type { ReadinessSnapshot, ReadinessSource } from './readiness.js';
+
+/** While the database is unreachable, probe it this often: readiness follows within ~2 s of its return. */
+const RECOVERY_PROBE_MS = 500;
+/** ±10 % on the interval, so a fleet's tasks do not call Secrets Manager in step. */
+const INTERVAL_JITTER = 0.1;
 
 export interface HealthCycleOptions {
   store: CredentialStore;
@@ -111,7 +116,7 @@ export class HealthCycle implements ReadinessSource {
           this.#schedule();
         });
       },
-      jittered(this.#opts.intervalSeconds * 1000, 0.1),
+      jittered(this.#opts.intervalSeconds * 1000, INTERVAL_JITTER),
     );
     this.#timer.unref();
   }
@@ -169,7 +174,7 @@ export class HealthCycle implements ReadinessSource {
     this.#recoveryTimer = setTimeout(() => {
       this.#recoveryTimer = undefined;
       void this.#probe();
-    }, this.#opts.recoveryProbeMs ?? 500);
+    }, this.#opts.recoveryProbeMs ?? RECOVERY_PROBE_MS);
     this.#recoveryTimer.unref();
   }
 }

@@ -15,7 +15,7 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders, type OutgoingH
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody } from '../../../app/src/http/errors.js';
-import type { Order } from '../../../app/src/http/domain/orders.js';
+import type { Order } from '../../../app/src/domain/orders.js';
 import { startTestApp, type TestApp } from '../../helpers/http-app.js';
 import { startTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
 

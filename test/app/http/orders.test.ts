@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createOrder,
-  forgetExpiredKeys,
-  requestHash,
-  type Order,
-} from '../../../app/src/http/domain/orders.js';
-import type { Product } from '../../../app/src/http/domain/products.js';
+import { createOrder, forgetExpiredKeys, requestHash, type Order } from '../../../app/src/domain/orders.js';
+import type { Product } from '../../../app/src/domain/products.js';
 import { expectError, startTestApp, type TestApp } from '../../helpers/http-app.js';
 import { startTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
 

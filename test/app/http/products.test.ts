@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Product, ProductPage } from '../../../app/src/http/domain/products.js';
+import type { Product, ProductPage } from '../../../app/src/domain/products.js';
 import { expectError, startTestApp, type TestApp } from '../../helpers/http-app.js';
 import { startTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
 

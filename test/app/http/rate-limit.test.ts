@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Order } from '../../../app/src/http/domain/orders.js';
+import type { Order } from '../../../app/src/domain/orders.js';
 import { expectError, startTestApp, type TestApp } from '../../helpers/http-app.js';
 import { startTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
 

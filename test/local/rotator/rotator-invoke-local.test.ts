@@ -9,7 +9,7 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapDatabase, type BootstrapResult } from '../../../rotation/bootstrap.js';
+import { bootstrapDatabase, type BootstrapResult } from '../../../db-bootstrap/index.js';
 import { findOnPath, startMotoServer, type RunningTarget } from '../../helpers/secrets-manager-targets.js';
 import { startTestPostgres, type RunningPostgres } from '../../helpers/postgres.js';
 import { runRepoCli, type CliResult } from '../../helpers/repo-cli.js';

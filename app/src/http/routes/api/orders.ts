@@ -1,8 +1,8 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorCode, HttpError, validationFailed } from '../../errors.js';
-import { createOrder, findOrder } from '../../domain/orders.js';
-import { MAX_PRODUCT_ID } from '../../domain/products.js';
+import { createOrder, findOrder } from '../../../domain/orders.js';
+import { MAX_PRODUCT_ID } from '../../../domain/products.js';
 import { errorResponse } from '../../schemas/error-responses.js';
 import { NO_NUL_PATTERN, unstorableTextProblem } from '../../validation.js';
 

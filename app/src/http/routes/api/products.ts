@@ -1,7 +1,7 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorCode, HttpError, validationFailed } from '../../errors.js';
-import { MAX_PRODUCT_ID, decodeCursor, findProduct, listProducts } from '../../domain/products.js';
+import { MAX_PRODUCT_ID, decodeCursor, findProduct, listProducts } from '../../../domain/products.js';
 import { errorResponse } from '../../schemas/error-responses.js';
 
 export const DEFAULT_PAGE_SIZE = 20;

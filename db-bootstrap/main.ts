@@ -1,5 +1,5 @@
 /**
- * `npm run bootstrap`: the database bootstrap (rotation/bootstrap.ts) against a PostgreSQL server
+ * `npm run bootstrap`: the database bootstrap (db-bootstrap/) against a PostgreSQL server
  * and a Secrets Manager endpoint given by the environment. docker compose runs it once, before the
  * app starts; running it again changes nothing (existing secrets are read, never replaced).
  *
@@ -26,7 +26,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { bootstrapDatabase, type BootstrapOptions, type BootstrapResult } from '../rotation/bootstrap.js';
+import { bootstrapDatabase, type BootstrapOptions, type BootstrapResult } from './index.js';
 import { SSL_MODES, type SslMode } from '../rotation/config.js';
 import { pgSslOptions } from '../rotation/db-connection.js';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Queryable } from '../../db/database.js';
+import type { Queryable } from '../db/database.js';
 
 export interface OrderLineInput {
   productId: number;
