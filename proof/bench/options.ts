@@ -52,7 +52,7 @@ export const USAGE = `npm run bench -- [options]
   --quick                    the short CI version (2 trials of a few seconds; about 2 minutes)
   --variants <list>          of ${VARIANT_NAMES.join(', ')} (default all)
   --strategies <list>        rotation runs: ${STRATEGIES.join(', ')}, or none (default both)
-  --trials <n>               rotations-off trials per variant, interleaved, each a fresh process (5; quick 2)
+  --trials <n>               rotations-off trials per variant, interleaved, each a fresh process (7; quick 2)
   --rate <req/s>             the common rate: CPU per request, p50/p99 and the rotation runs (default 200)
   --concurrency <n>          requests in flight in the saturation run (default 20: twice the pool)
   --seed <n>                 request mix seed (default 1; round k uses seed + k)
@@ -61,8 +61,8 @@ export const USAGE = `npm run bench -- [options]
   --from <report.json>       no run: only regenerate the docs from that report (implies --write-docs)
   --strict                   the cost targets (throughput and CPU per request) also decide the exit code
   --cpu-prof <dir>           CPU profiles (node --cpu-prof) of each variant's first trial, in <dir>/<variant>/
-  trial:     --warmup-seconds <s> (2; quick 0.5)  --saturation-seconds <s> (4; quick 1.5, after 1 s; quick 0.5 s)
-             --common-seconds <s> (5; quick 1.5)  --rest-ms <ms> (500; quick 250)
+  trial:     --warmup-seconds <s> (1.5; quick 0.5)  --saturation-seconds <s> (3; quick 1.5, after 1 s; quick 0.5 s)
+             --common-seconds <s> (4; quick 1.5)  --rest-ms <ms> (500; quick 250)
   rotations: --rotations <n> per run (2; quick 1), the first 3 s into the run (quick 1.5 s), then one every
              --rotation-spacing-seconds <s>, which also follow the last one (max lifetime + 1 = 11; quick:
              refresh + 0.5 = 5.5): a run lasts 3 + 2 × 11 = 25 s (quick 7 s)
@@ -148,20 +148,20 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     variants: list('variants', values.variants, VARIANT_NAMES),
     strategies: list('strategies', values.strategies, STRATEGIES, true),
     seed: num('seed', values.seed, 0, 2 ** 32 - 1),
-    trials: num('trials', pick(values.trials, '5', '2'), 1, 50),
+    trials: num('trials', pick(values.trials, '7', '2'), 1, 50),
     rate: num('rate', values.rate, 1, 5000, false),
     concurrency: num('concurrency', values.concurrency, 1, 1000),
-    warmupSeconds: num('warmup-seconds', pick(values['warmup-seconds'], '2', '0.5'), 0, 60, false),
+    warmupSeconds: num('warmup-seconds', pick(values['warmup-seconds'], '1.5', '0.5'), 0, 60, false),
     saturationWarmupSeconds: quick ? 0.5 : 1,
     saturationSeconds: num(
       'saturation-seconds',
-      pick(values['saturation-seconds'], '4', '1.5'),
+      pick(values['saturation-seconds'], '3', '1.5'),
       0.5,
       120,
       false,
     ),
     restMs: num('rest-ms', pick(values['rest-ms'], '500', '250'), 0, 60_000),
-    commonSeconds: num('common-seconds', pick(values['common-seconds'], '5', '1.5'), 1, 600, false),
+    commonSeconds: num('common-seconds', pick(values['common-seconds'], '4', '1.5'), 1, 600, false),
     rotations: num('rotations', pick(values.rotations, '2', '1'), 1, 20),
     rotationSpacingSeconds: 0,
     rotationLeadSeconds: quick ? 1.5 : 3,

@@ -104,7 +104,7 @@ export const DEFINITIONS = {
     'round k runs every variant once, in the order rotated by k (baseline, this app, naive, wrapper; then this app, naive, wrapper, baseline; …), so a slow minute of the machine falls on all variants alike; --trials rounds',
   pairedRatio:
     'variant ÷ baseline of one round: the two trials ran minutes apart at most, on the same machine state. The ratio reported is the median of a variant\u2019s paired ratios',
-  interval: `bootstrap 95 % percentile interval of the median paired ratio (${BOOTSTRAP_RESAMPLES} resamples, seeded, so the report recomputes to the same interval); with 5 trials it spans about the lowest to the highest pair`,
+  interval: `bootstrap 95 % percentile interval of the median paired ratio (${BOOTSTRAP_RESAMPLES} resamples, seeded, so the report recomputes to the same interval); with 5 pairs it spans about the lowest to the highest, with 7 the second lowest to the second highest`,
   noMeasurableDifference:
     'the interval contains 1.0: the run cannot tell the variant from the baseline; ±x % is how far the interval reaches from 1.0',
   noiseGauge:
