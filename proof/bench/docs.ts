@@ -262,7 +262,8 @@ export function renderDocs(report: BenchReport, reportPath: string): string {
       `${o.rate} req/s, a saturation run of ${o.saturationSeconds} s at ${o.concurrency} requests in flight (after ` +
       `${o.saturationWarmupSeconds} s not counted), ${o.restMs} ms rest, then ${o.commonSeconds} s at ${o.rate} req/s; ` +
       `rotation runs ${o.rotationSeconds} s with ${o.rotations} rotations; every app process with ` +
-      `CREDENTIAL_REFRESH_SECONDS=${o.refreshSeconds}, DB_POOL_MAX_LIFETIME_SECONDS=${o.maxLifetimeSeconds}, ` +
+      `CREDENTIAL_REFRESH_SECONDS=${o.refreshSeconds}, DB_POOL_MAX_LIFETIME_SECONDS=${o.maxLifetimeSeconds} ` +
+      `(${o.trialMaxLifetimeSeconds}, the app\u2019s default, in the trials: no trial lasts that long), ` +
       'a pool of 10, LOG_LEVEL=info, RATE_LIMIT_WRITES_PER_MINUTE=1000000 (the limit in the path, never throttling); seed ' +
       `${o.seed} (round k: seed + k).`,
   );

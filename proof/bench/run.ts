@@ -78,6 +78,9 @@ export async function runBench(
       if (profile) profiled.add(name);
       const task = await spawnVariant(name, bench, {
         ...(recentNode && { recentNode }),
+        ...(phase.startsWith('trial') && {
+          env: { DB_POOL_MAX_LIFETIME_SECONDS: String(options.trialMaxLifetimeSeconds) },
+        }),
         ...(profile && {
           nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(resolve(options.cpuProf ?? '.'), name)}`],
         }),

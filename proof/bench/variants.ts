@@ -90,6 +90,8 @@ export interface SpawnOptions {
   recentNode?: NodeBinary;
   /** Options for the variant's Node (--cpu-prof …). */
   nodeArgs?: string[];
+  /** Environment on top of the bench's task environment. */
+  env?: Record<string, string>;
 }
 
 async function spawnUntracked(
@@ -97,7 +99,7 @@ async function spawnUntracked(
   bench: BenchStack,
   options: SpawnOptions,
 ): Promise<AppProcess> {
-  const env = bench.taskEnv;
+  const env = { ...bench.taskEnv, ...options.env };
   const common = { keepLines: KEEP_LINES, ...(options.nodeArgs && { nodeArgs: options.nodeArgs }) };
   switch (name) {
     case 'baseline': {
