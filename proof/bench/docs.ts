@@ -181,8 +181,8 @@ export function renderDocs(report: BenchReport, reportPath: string): string {
   out.push(
     'Ratios are to the baseline, per paired trial (the trials of one round ran back to back), as the median of the ' +
       'pairs and its bootstrap 95 % interval in brackets; a ratio whose interval contains 1 is no measurable ' +
-      'difference. "ready in s": from spawning the process to the first 200 on /health/ready. "connections at ' +
-      'startup": PostgreSQL backends the process opened before it was ready (the most held at once in parentheses). ' +
+      'difference. "ready in s": from spawning the process to the first 200 on /health/ready. "connections opened at ' +
+      'startup": PostgreSQL backends the process opened before it was ready, and the most it held at once. ' +
       '"extra connections in a swap": in the alternating-users run, the most connections held during a rotation ' +
       'window over the steady count just before it. "(expected)" marks a variant that cannot follow a rotation by ' +
       `design. SM calls are per refresh interval (${o.refreshSeconds} s), rotations off, after startup. Raw figures, ` +
