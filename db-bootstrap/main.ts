@@ -28,7 +28,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { bootstrapDatabase, type BootstrapOptions, type BootstrapResult } from './index.js';
 import { SSL_MODES, type SslMode } from '../rotation/config.js';
-import { pgSslOptions } from '../rotation/db-connection.js';
+import { pgSslOptions, UNREACHABLE_CODES } from '../rotation/db-connection.js';
 
 const problems: string[] = [];
 const env = (name: string): string | undefined => {
@@ -109,13 +109,7 @@ for (const [option, variable] of named) {
 
 /** Codes of "not reachable yet": compose starts everything at once. */
 const NOT_YET = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ETIMEDOUT',
+  ...UNREACHABLE_CODES,
   '57P03', // the database system is starting up
 ]);
 

@@ -58,7 +58,8 @@ export function describeLogin(target: Pick<DbLogin, 'host' | 'port' | 'dbname' |
   return `${target.username}@${target.host}:${target.port}/${target.dbname}`;
 }
 
-const UNREACHABLE_CODES = new Set([
+/** Error codes of a server that cannot be reached (yet): connect errors, not answers. */
+export const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ENOTFOUND',

@@ -72,3 +72,15 @@ export async function loginIfAccepted(
     },
   );
 }
+
+/**
+ * setSecret's first question, for both strategies: does the pending password already log in (a
+ * retried or resumed rotation)? Then there is nothing to set.
+ */
+export async function pendingAlreadyWorks(ctx: StepContext, pending: DbLogin): Promise<boolean> {
+  const already = await loginIfAccepted(ctx, pending, 'pending');
+  if (!already) return false;
+  await already.end().catch(() => undefined);
+  ctx.log.info({ user: pending.username }, 'setSecret: pending password already set in the database');
+  return true;
+}

@@ -15,18 +15,19 @@ import { isRdsReplica, loadMasterSecret } from '../master-secret.js';
 import { syncMemberships, upsertLoginRole } from '../roles.js';
 import { alternateUsername } from '../secret-fields.js';
 import { AWSCURRENT, AWSPENDING } from '../version-stages.js';
-import { loginIfAccepted, readSecret, type StepContext, type StepOutcome } from './context.js';
+import {
+  loginIfAccepted,
+  pendingAlreadyWorks,
+  readSecret,
+  type StepContext,
+  type StepOutcome,
+} from './context.js';
 
 export async function setSecretAlternatingUsers(ctx: StepContext): Promise<StepOutcome> {
   const current = await readSecret(ctx, AWSCURRENT);
   const pending = await readSecret(ctx, AWSPENDING, ctx.token);
 
-  const already = await loginIfAccepted(ctx, pending, 'pending');
-  if (already) {
-    await already.end().catch(() => undefined);
-    ctx.log.info({ user: pending.username }, 'setSecret: pending password already set in the database');
-    return 'pending-works';
-  }
+  if (await pendingAlreadyWorks(ctx, pending)) return 'pending-works';
 
   if (alternateUsername(current.username) !== pending.username) {
     throw new RotationError(

@@ -12,7 +12,13 @@ import type { DbSecret } from '../secret-fields.js';
 import { isResourceNotFound } from '../secrets.js';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../version-stages.js';
 import { using } from '../db-connection.js';
-import { loginIfAccepted, readSecret, type StepContext, type StepOutcome } from './context.js';
+import {
+  loginIfAccepted,
+  pendingAlreadyWorks,
+  readSecret,
+  type StepContext,
+  type StepOutcome,
+} from './context.js';
 
 export async function setSecretSingleUser(ctx: StepContext): Promise<StepOutcome> {
   let previous: DbSecret | undefined;
@@ -24,12 +30,7 @@ export async function setSecretSingleUser(ctx: StepContext): Promise<StepOutcome
   const current = await readSecret(ctx, AWSCURRENT);
   const pending = await readSecret(ctx, AWSPENDING, ctx.token);
 
-  const already = await loginIfAccepted(ctx, pending, 'pending');
-  if (already) {
-    await already.end().catch(() => undefined);
-    ctx.log.info({ user: pending.username }, 'setSecret: pending password already set in the database');
-    return 'pending-works';
-  }
+  if (await pendingAlreadyWorks(ctx, pending)) return 'pending-works';
 
   if (current.username !== pending.username) {
     throw new RotationError(
