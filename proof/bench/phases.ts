@@ -245,11 +245,3 @@ export function rotationSchedule(
     (_, k) => (options.rotationLeadSeconds + k * options.rotationSpacingSeconds) * 1000,
   );
 }
-
-export function describeStep(r: StepResult): string {
-  const p = (v: number | null) => (v === null ? '-' : v.toFixed(1));
-  return (
-    `${r.offeredRps} req/s offered → ${r.achievedRps} achieved, p50 ${p(r.latency.p50Ms)} p99 ${p(r.latency.p99Ms)} ms` +
-    `, ${r.failed} failed, ${r.dropped} dropped`
-  );
-}
