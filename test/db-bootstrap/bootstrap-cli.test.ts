@@ -4,17 +4,13 @@
  * The first run creates, the second changes nothing; the app secret's password logs in; no
  * password is printed. Mandatory when REQUIRE_MOTO=1; skipped when moto_server is not on PATH.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findOnPath, startMotoServer, type RunningTarget } from '../helpers/secrets-manager-targets.js';
 import { startTestPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { runRepoCli, type CliResult } from '../helpers/repo-cli.js';
 import { everyPassword, logsIn, secretValue } from '../helpers/rotation-fixtures.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const tsxCli = join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'AKIDBOOTSTRAPCLI', secretAccessKey: 'bootstrap-cli-dummy-key' };
 
@@ -57,14 +53,11 @@ describe.skipIf(skip)('npm run bootstrap, against moto', () => {
     }
   });
 
-  function bootstrap(
-    extra: Record<string, string> = {},
-  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, [tsxCli, 'db-bootstrap/main.ts'], {
-      cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
+  function bootstrap(extra: Record<string, string> = {}): Promise<CliResult> {
+    return runRepoCli(
+      'db-bootstrap/main.ts',
+      [],
+      {
         PGHOST: postgres.host,
         PGPORT: String(postgres.port),
         PGUSER: postgres.superuser,
@@ -81,18 +74,8 @@ describe.skipIf(skip)('npm run bootstrap, against moto', () => {
         DB_SECRET_HOST: 'postgres',
         ...extra,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    return new Promise((resolve) => {
-      child.once('close', (code) => {
-        outputs.push(stdout, stderr);
-        resolve({ code, stdout, stderr });
-      });
-    });
+      outputs,
+    );
   }
 
   it('creates everything once, then changes nothing', async () => {
