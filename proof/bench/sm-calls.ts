@@ -40,6 +40,16 @@ function tally(calls: readonly { operation: string }[]): CallCount {
   return { total: calls.length, byOperation };
 }
 
+/** refresh ÷ mean gap with a gap to go by (no edge effect), calls ÷ (window ÷ refresh) otherwise. */
+function callsPerInterval(
+  meanGapSeconds: number | null,
+  calls: number,
+  windowSeconds: number,
+  refreshSeconds: number,
+): number {
+  return meanGapSeconds !== null ? refreshSeconds / meanGapSeconds : calls / (windowSeconds / refreshSeconds);
+}
+
 export function countCalls(log: CallLog, caller: string, fromMs: number, toMs: number): CallCount {
   return tally(inWindow(log, caller, fromMs, toMs));
 }
@@ -61,10 +71,7 @@ export function steadyCalls(
     first !== undefined && last !== undefined && times.length >= 2 && last > first
       ? (last - first) / 1000 / (times.length - 1)
       : null;
-  const per =
-    meanGapSeconds !== null
-      ? refreshSeconds / meanGapSeconds
-      : count.total / (windowSeconds / refreshSeconds);
+  const per = callsPerInterval(meanGapSeconds, count.total, windowSeconds, refreshSeconds);
   return {
     ...count,
     windowSeconds: round(windowSeconds),
@@ -94,10 +101,7 @@ export function pooledSteadyCalls(windows: readonly SteadyCalls[], refreshSecond
     }
   }
   const meanGapSeconds = gaps > 0 && span > 0 ? span / gaps : null;
-  const per =
-    meanGapSeconds !== null
-      ? refreshSeconds / meanGapSeconds
-      : total / (Math.max(0.001, windowSeconds) / refreshSeconds);
+  const per = callsPerInterval(meanGapSeconds, total, Math.max(0.001, windowSeconds), refreshSeconds);
   return {
     total,
     byOperation,
