@@ -4,14 +4,14 @@
  * The first run creates, the second changes nothing; the app secret's password logs in; no
  * password is printed. Mandatory when REQUIRE_MOTO=1; skipped when moto_server is not on PATH.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findOnPath, startMotoServer, type RunningTarget } from '../helpers/secrets-manager-targets.js';
-import { startTestPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { findOnPath, type RunningTarget } from '../helpers/secrets-manager-targets.js';
+import { MOTO_REGION, startMotoAndPostgres } from '../helpers/moto-and-postgres.js';
+import type { RunningPostgres } from '../helpers/postgres.js';
 import { runRepoCli, type CliResult } from '../helpers/repo-cli.js';
 import { everyPassword, logsIn, secretValue } from '../helpers/rotation-fixtures.js';
 
-const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'AKIDBOOTSTRAPCLI', secretAccessKey: 'bootstrap-cli-dummy-key' };
 
 const skip = process.env.REQUIRE_MOTO !== '1' && !findOnPath('moto_server');
@@ -24,17 +24,7 @@ describe.skipIf(skip)('npm run bootstrap, against moto', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
 
   beforeAll(async () => {
-    const [motoStarted, postgresStarted] = await Promise.allSettled([startMotoServer(), startTestPostgres()]);
-    if (motoStarted.status === 'fulfilled') cleanups.push(() => motoStarted.value.stop());
-    if (postgresStarted.status === 'fulfilled') cleanups.push(() => postgresStarted.value.stop());
-    if (motoStarted.status === 'rejected') throw motoStarted.reason;
-    if (postgresStarted.status === 'rejected') throw postgresStarted.reason;
-    moto = motoStarted.value;
-    postgres = postgresStarted.value;
-    client = new SecretsManagerClient({ endpoint: moto.url, region: REGION, credentials: CREDENTIALS });
-    cleanups.push(() => {
-      client.destroy();
-    });
+    ({ moto, postgres, client } = await startMotoAndPostgres(CREDENTIALS, cleanups));
   });
 
   afterAll(async () => {
@@ -65,7 +55,7 @@ describe.skipIf(skip)('npm run bootstrap, against moto', () => {
         PGDATABASE: postgres.database,
         DB_SSL: 'disable',
         AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.url,
-        AWS_REGION: REGION,
+        AWS_REGION: MOTO_REGION,
         AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
         DB_SECRET_ID: 'compose/app/db',

@@ -7,15 +7,15 @@
  *
  * Mandatory when REQUIRE_MOTO=1; skipped when moto_server is not on PATH otherwise.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapDatabase, type BootstrapResult } from '../../../db-bootstrap/index.js';
-import { findOnPath, startMotoServer, type RunningTarget } from '../../helpers/secrets-manager-targets.js';
-import { startTestPostgres, type RunningPostgres } from '../../helpers/postgres.js';
+import { findOnPath, type RunningTarget } from '../../helpers/secrets-manager-targets.js';
+import { MOTO_REGION, startMotoAndPostgres } from '../../helpers/moto-and-postgres.js';
+import type { RunningPostgres } from '../../helpers/postgres.js';
 import { runRepoCli, type CliResult } from '../../helpers/repo-cli.js';
 import { everyPassword, logsIn, secretValue, stagesOf } from '../../helpers/rotation-fixtures.js';
 
-const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'AKIDINVOKELOCAL', secretAccessKey: 'invoke-local-dummy-key' };
 
 const skip = process.env.REQUIRE_MOTO !== '1' && !findOnPath('moto_server');
@@ -30,17 +30,7 @@ describe.skipIf(skip)('npm run rotate -- --invoke local, against moto', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
 
   beforeAll(async () => {
-    const [motoStarted, postgresStarted] = await Promise.allSettled([startMotoServer(), startTestPostgres()]);
-    if (motoStarted.status === 'fulfilled') cleanups.push(() => motoStarted.value.stop());
-    if (postgresStarted.status === 'fulfilled') cleanups.push(() => postgresStarted.value.stop());
-    if (motoStarted.status === 'rejected') throw motoStarted.reason;
-    if (postgresStarted.status === 'rejected') throw postgresStarted.reason;
-    moto = motoStarted.value;
-    postgres = postgresStarted.value;
-    client = new SecretsManagerClient({ endpoint: moto.url, region: REGION, credentials: CREDENTIALS });
-    cleanups.push(() => {
-      client.destroy();
-    });
+    ({ moto, postgres, client } = await startMotoAndPostgres(CREDENTIALS, cleanups));
     boot = await bootstrapDatabase({
       secretsManager: client,
       connection: {
@@ -76,7 +66,7 @@ describe.skipIf(skip)('npm run rotate -- --invoke local, against moto', () => {
       ['--invoke', 'local', '--secret-id', boot.appSecretArn, ...args],
       {
         AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.url,
-        AWS_REGION: REGION,
+        AWS_REGION: MOTO_REGION,
         AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
         DB_SSL: 'disable',
