@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     reporters: ['default'],
+    // Every test process runs under the egress guard: loopback only, anything else fails the test.
+    setupFiles: ['test/helpers/egress-guard-setup.ts'],
     projects: [
       {
         extends: true,

@@ -8,8 +8,13 @@
  * metadata endpoint or an agent, and its console sink would write past the log scrubber, beside
  * pino's asynchronous writes to the same file descriptor. Here the records go through `write`,
  * which main.ts points at the logger's own destination.
+ *
+ * Only the package's logger and serializer modules are imported, never its main module: that one
+ * starts detecting the environment when it loads, which probes the EC2 instance metadata service
+ * (169.254.169.254) from every process that imports it, whatever the configuration says. The app
+ * contacts only the endpoints it is configured for; the egress guard's tests hold it to that.
  */
-import { MetricsLogger } from 'aws-embedded-metrics';
+import { MetricsLogger } from 'aws-embedded-metrics/lib/logger/MetricsLogger.js';
 import type { IEnvironment } from 'aws-embedded-metrics/lib/environment/IEnvironment.js';
 import type { MetricsContext } from 'aws-embedded-metrics/lib/logger/MetricsContext.js';
 import { LogSerializer } from 'aws-embedded-metrics/lib/serializers/LogSerializer.js';

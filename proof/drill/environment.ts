@@ -9,11 +9,14 @@ import {
   RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLogger } from '../../rotation/logger.js';
 import { spawnApp, type AppProcess } from '../../local/app-process.js';
 import { startEmbeddedStack, type EmbeddedStack } from '../../local/embedded-stack.js';
 import { spawnNaiveApp } from '../naive-app/index.js';
+import { EGRESS_GUARD_NODE_ARGS, readEgressReport, type EgressReport } from '../egress/index.js';
 import { rotationFunctionArn, type StepInvocation } from '../../local/rotator/index.js';
 import type { DrillOptions, RotationOutcome, StepEvent } from './drill-types.js';
 
@@ -35,6 +38,8 @@ export interface DrillEnvironment {
   stepEvents: StepEvent[];
   /** Log lines the drill captured (stack, rotation function, tasks): scanned for passwords. */
   logs(): CapturedLog[];
+  /** Embedded mode: what the egress guard saw in the tasks the drill started (null otherwise). */
+  egress(): (EgressReport & { tasksStarted: number }) | null;
   /** RotateSecret as the admin principal; resolves once the rotation finished or failed (≤ 60 s). */
   rotate(): Promise<RotationOutcome>;
   /** External mode: step timings from the endpoint's call log. */
@@ -104,8 +109,20 @@ async function embedded(
   const tasks: AppProcess[] = [];
   const targetUrls: string[] = [];
   let env: Record<string, string> = {};
+  // Each task runs under the egress guard: it may reach the stack's Secrets Manager endpoint and
+  // PostgreSQL, and nothing else (proof/egress).
+  const egressDir = mkdtempSync(join(tmpdir(), 'drill-egress-'));
+  const egressFiles: string[] = [];
+  const egressAllow = `${stack.env.AWS_ENDPOINT_URL_SECRETS_MANAGER},${stack.postgres.host}:${stack.postgres.port}`;
   const spawnTask = async (): Promise<AppProcess> => {
-    const task = options.app === 'naive' ? await spawnNaiveApp(env) : await spawnApp(env);
+    const reportFile = join(egressDir, `task${egressFiles.length + 1}.jsonl`);
+    egressFiles.push(reportFile);
+    const guarded = { ...env, EGRESS_GUARD_ALLOW: egressAllow, EGRESS_GUARD_REPORT: reportFile };
+    const spawnOptions = { nodeArgs: EGRESS_GUARD_NODE_ARGS };
+    const task =
+      options.app === 'naive'
+        ? await spawnNaiveApp(guarded, spawnOptions)
+        : await spawnApp(guarded, spawnOptions);
     tasks.push(task);
     targetUrls.push(task.url);
     await waitUntilReady(task);
@@ -149,6 +166,7 @@ async function embedded(
       },
       ...tasks.map((t, i) => ({ source: `task${i + 1}`, lines: t.lines })),
     ],
+    egress: () => ({ ...readEgressReport(egressFiles), tasksStarted: egressFiles.length }),
     rotate: () =>
       rotateWith(admin, stack.appSecretId, options, (versionId) =>
         rotator ? rotator.waitForRotation(versionId).then(() => undefined) : Promise.resolve(),
@@ -196,6 +214,7 @@ function external(options: DrillOptions, say: (line: string) => void): Promise<D
     schema: process.env.DB_SCHEMA ?? 'app',
     stepEvents,
     logs: () => [],
+    egress: () => null,
     rotate: () =>
       rotateWith(admin, secretId, options, async (versionId) => {
         const deadline = Date.now() + ROTATION_TIMEOUT_MS;

@@ -11,6 +11,7 @@ import type { RotationOutcome, StepEvent } from './environment.js';
 import type { AdoptionEvent, DrillOptions, FaultReport } from './drill-types.js';
 import { fleetLines, type FleetReport } from './fleet.js';
 import type { LeakScan } from './leaks.js';
+import { egressLine, type EgressReport } from '../egress/index.js';
 
 export type { AdoptionEvent } from './drill-types.js';
 
@@ -92,6 +93,8 @@ export interface DrillReport {
   settle: { settled: boolean; waitedMs: number; boundMs: number };
   writes: WriteCheck;
   leaks: LeakScan & { reportFileOccurrences: number | null };
+  /** Embedded mode: connections the tasks attempted outside their configured endpoints (proof/egress). */
+  egress: (EgressReport & { tasksStarted: number }) | null;
   series: SecondPoint[];
   failureSamples: Pick<
     RequestRecord,
@@ -111,6 +114,8 @@ export const DEFINITIONS = {
   lostWrite:
     'an order acknowledged with 2xx whose id and Idempotency-Key are not found exactly once in the database',
   leak: 'an occurrence of any password of the run (every version of the app secret, and the master) in the captured logs or report files',
+  egress:
+    "a connection attempt by a task to anything but the stack's Secrets Manager endpoint and PostgreSQL, refused and counted by the egress guard loaded into every task",
   failOpen: 'requests routed while no target was ready: like an ALB, the generator then uses all targets',
   expectedFailures:
     'failed requests a fault mode allows (e.g. 503 while the database is down); each mode says which, and the rest fail the verdict',
@@ -255,6 +260,7 @@ export function summaryTable(r: DrillReport): string {
     `secret hygiene: ${l.passwordsChecked} passwords checked in ${l.linesScanned} lines (${l.emfRecordsScanned} CloudWatch EMF records) from ${l.sourcesScanned} sources` +
       ` + report files: ${l.occurrences + (l.reportFileOccurrences ?? 0)} occurrences`,
   );
+  if (r.egress) lines.push(egressLine(r.egress));
   if (r.appPrincipal) {
     const ops = Object.entries(r.appPrincipal.operations)
       .map(([k, v]) => `${k} ${v}`)

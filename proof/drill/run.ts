@@ -32,6 +32,7 @@ import { evaluateFault, faultContext, runFault } from './fault-run.js';
 import { fleetReport, startConnectionSampler } from './fleet.js';
 import { renderHtml } from './html.js';
 import { countPasswordsIn, scanForPasswords } from './leaks.js';
+import { egressProblems } from '../egress/index.js';
 import type { DrillOptions } from './options.js';
 import { assertScheduleFits, cycleMs, rotationTimesMs, SCHEDULE_MARGIN_MS } from './schedule.js';
 import { scrapeTask } from './prometheus.js';
@@ -359,6 +360,7 @@ async function drill(
       ...scanForPasswords([...env.logs(), { source: 'drill-terminal', lines: printed }], passwords),
       reportFileOccurrences: null,
     },
+    egress: env.egress(),
     series: perSecond(records, options.durationSeconds),
     failureSamples: records
       .filter((r) => r.outcome !== 'ok')
@@ -424,6 +426,7 @@ function setVerdict(report: DrillReport, options: DrillOptions): void {
   const leaks = report.leaks.occurrences + (report.leaks.reportFileOccurrences ?? 0);
   if (leaks > 0) reasons.push(`${leaks} password occurrences in logs or reports`);
   if (report.leaks.passwordsChecked === 0) reasons.push('no password could be read for the hygiene check');
+  if (report.egress) reasons.push(...egressProblems(report.egress, report.egress.tasksStarted));
   if (!report.settle.settled && options.app === 'rotating' && options.rotations > 0)
     reasons.push(
       `not every task reported the final version within ${report.settle.boundMs} ms of the load's end`,

@@ -2,6 +2,9 @@
 import { spawnApp, type AppProcess } from '../../local/app-process.js';
 import { NAIVE_APP_MAIN } from './main-path.js';
 
-export function spawnNaiveApp(env: Record<string, string>): Promise<AppProcess> {
-  return spawnApp(env, { entry: NAIVE_APP_MAIN });
+export function spawnNaiveApp(
+  env: Record<string, string>,
+  options: { nodeArgs?: string[] } = {},
+): Promise<AppProcess> {
+  return spawnApp(env, { ...options, entry: NAIVE_APP_MAIN });
 }

@@ -90,6 +90,16 @@ describe.skipIf(skip)('npm run bootstrap, against moto', () => {
     expect((await secretValue(client, 'compose/app/db', 'AWSCURRENT')).password).toBe(secret.password);
   });
 
+  it('contacts only the endpoint and the database it is given (the egress guard)', async () => {
+    const run = await bootstrap();
+    expect(run.code).toBe(0);
+    expect(run.egress.refused).toBe(0);
+    const port = (url: string) => new URL(url).port;
+    expect(Object.keys(run.egress.allowedByDestination).sort()).toEqual(
+      [`127.0.0.1:${port(moto.url)}`, `${postgres.host}:${postgres.port}`].sort(),
+    );
+  });
+
   it('names every bad variable at once, exit code 2', async () => {
     const run = await bootstrap({ PGHOST: '', DB_SSL: 'sometimes', PGPORT: 'x' });
     expect(run.code).toBe(2);
