@@ -21,6 +21,16 @@
  *   SCENARIO       path of the request mix, relative to this file; default ../../proof/load/scenario.json
  *   SUMMARY_PATH   where handleSummary writes the JSON summary; default k6-summary.json (k6's
  *                  working directory: /home/k6 in the grafana/k6 image)
+ *   ALLOW_503      true: a 503 with Retry-After also passes (runs where the database is meant to go
+ *                  away; the caller bounds how many); default false
+ *   RUN_ID         prefix of the Idempotency-Keys; default a random one per run
+ *   WRITES_DETAIL  true: each acknowledged write is an `acknowledged_writes` sample tagged with its
+ *                  key and id (for `--out json`, so the drill can find every write in the database)
+ *
+ * A bad value stops the run at init, naming the variable; setup() checks that every BASE_URLS
+ * target answers /health/live within 5 s and stops the run naming the one that does not. Exit
+ * codes: 0 pass, 99 a threshold failed, 104/107 bad input. Runs on k6 1.1 and 2.x (no API either
+ * lacks). Run it with k6's usage report off (K6_NO_USAGE_REPORT=true, as `npm run k6` does).
  *
  * Type-checked with `npm run typecheck:k6` (load/k6/tsconfig.json, @types/k6); plain JavaScript,
  * so every k6 runs it.
@@ -29,6 +39,7 @@
 import { check } from 'k6';
 import exec from 'k6/execution';
 import http from 'k6/http';
+import { Counter } from 'k6/metrics';
 
 /**
  * @typedef {{ type: 'int', min: number, max: number } | { type: 'captured', from: string }} ParamSpec
@@ -47,8 +58,16 @@ import http from 'k6/http';
  * @typedef {{ runId: string }} SetupData
  */
 
-const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9_]*)\}/g;
+/**
+ * A new global regex at each use, never a shared one: k6's JavaScript engine leaves a global
+ * regex's lastIndex at the end of the string after `replace` (V8 resets it to 0), so a shared one
+ * made the next `matchAll` start past the placeholders of a shorter path. get-order then looked
+ * satisfiable before its VU had captured an order id, and went out as GET /api/orders/.
+ */
+const placeholderPattern = () => /\{([A-Za-z][A-Za-z0-9_]*)\}/g;
 const WHOLE_PLACEHOLDER = /^\{([A-Za-z][A-Za-z0-9_]*)\}$/;
+/** k6's duration syntax: 90s, 5m, 1h30m, 500ms. */
+const DURATION_SYNTAX = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
 
 /**
  * @param {string} name
@@ -61,6 +80,26 @@ function numberFromEnv(name, fallback) {
   if (!Number.isFinite(value) || value <= 0)
     throw new Error(`${name} must be a positive number, got "${raw}"`);
   return value;
+}
+
+/** @param {string} name */
+function flagFromEnv(name) {
+  const raw = (__ENV[name] ?? '').toLowerCase();
+  if (raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new Error(`${name} must be true or false, got "${__ENV[name] ?? ''}"`);
+}
+
+/**
+ * @param {string} name
+ * @param {string} fallback
+ */
+function durationFromEnv(name, fallback) {
+  const raw = __ENV[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!DURATION_SYNTAX.test(raw))
+    throw new Error(`${name} must be a k6 duration such as 30s, 5m or 1h30m, got "${raw}"`);
+  return raw;
 }
 
 /** @param {unknown} value @returns {value is Record<string, unknown>} */
@@ -102,7 +141,7 @@ function validateScenario(raw) {
  * @returns {Set<string>}
  */
 function placeholdersIn(value, found = new Set()) {
-  if (typeof value === 'string') for (const m of value.matchAll(PLACEHOLDER)) found.add(m[1] ?? '');
+  if (typeof value === 'string') for (const m of value.matchAll(placeholderPattern())) found.add(m[1] ?? '');
   else if (Array.isArray(value)) for (const v of value) placeholdersIn(v, found);
   else if (isRecord(value)) for (const v of Object.values(value)) placeholdersIn(v, found);
   return found;
@@ -117,8 +156,22 @@ const baseUrls = (__ENV.BASE_URLS || __ENV.BASE_URL || 'http://localhost:3000')
   .filter((url) => url !== '');
 if (baseUrls.length === 0) throw new Error('BASE_URLS names no URL');
 const rate = numberFromEnv('RATE', 20);
+const duration = durationFromEnv('DURATION', '5m');
 const p99Ms = numberFromEnv('P99_MS', 500);
 const summaryPath = __ENV.SUMMARY_PATH || 'k6-summary.json';
+/** A 503 with Retry-After is an expected answer too: for runs where the database is meant to go away. */
+const allow503 = flagFromEnv('ALLOW_503');
+/** Tag each acknowledged write with its Idempotency-Key and id, so an outside check can find it in the database. */
+const writesDetail = flagFromEnv('WRITES_DETAIL');
+/** Writes the app acknowledged (2xx to an idempotent request); with WRITES_DETAIL, one tagged sample each. */
+const acknowledgedWrites = new Counter('acknowledged_writes');
+
+// The scenario's own requests (setup's probe left out); the summary reads these sub-metrics, which
+// exist because a threshold names them.
+const RUN_REQS = 'http_reqs{scenario:rotation}';
+const RUN_FAILED = 'http_req_failed{scenario:rotation}';
+const RUN_DURATION = 'http_req_duration{scenario:rotation}';
+const RUN_503 = 'http_reqs{scenario:rotation,status:503}';
 
 /** @type {import('k6/options').Options} */
 export const options = {
@@ -127,18 +180,23 @@ export const options = {
       executor: 'constant-arrival-rate',
       rate,
       timeUnit: '1s',
-      duration: __ENV.DURATION || '5m',
+      duration,
       preAllocatedVUs: numberFromEnv('PRE_VUS', 20),
       maxVUs: numberFromEnv('MAX_VUS', 200),
     },
   },
+  // Judged on the scenario's requests only: setup's reachability probe is not part of the load.
   thresholds: {
     // The promise: no request fails because a password changed.
-    http_req_failed: ['rate==0'],
+    [RUN_FAILED]: ['rate==0'],
+    // At least one request: a run that sent nothing proves nothing.
+    [RUN_REQS]: ['count>0'],
+    // Counted for the summary; the bound on how many is the caller's (the drill's fault checks).
+    ...(allow503 && { [RUN_503]: ['count>=0'] }),
     // Open model: an iteration k6 could not start on time is a request the app never saw.
     dropped_iterations: ['count==0'],
     checks: ['rate==1'],
-    http_req_duration: [`p(99)<${p99Ms}`],
+    [RUN_DURATION]: [`p(99)<${p99Ms}`],
   },
   summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(99)', 'max'],
 };
@@ -197,7 +255,7 @@ function fill(value, param) {
   if (typeof value === 'string') {
     const whole = WHOLE_PLACEHOLDER.exec(value);
     if (whole) return param(whole[1] ?? '');
-    return value.replace(PLACEHOLDER, (_, /** @type {string} */ name) =>
+    return value.replace(placeholderPattern(), (_, /** @type {string} */ name) =>
       encodeURIComponent(String(param(name))),
     );
   }
@@ -206,10 +264,27 @@ function fill(value, param) {
   return value;
 }
 
-/** @returns {SetupData} */
+/**
+ * Every target answers /health/live before the load starts: a wrong or unreachable BASE_URLS stops
+ * the run here, within seconds and naming the URL, instead of failing every request for DURATION.
+ * @returns {SetupData}
+ */
 export function setup() {
+  for (const url of baseUrls) {
+    const probe = http.get(`${url}/health/live`, {
+      timeout: '5s',
+      tags: { name: 'setup-probe' },
+      responseCallback: http.expectedStatuses(200),
+    });
+    if (probe.status !== 200) {
+      const why = probe.status === 0 ? probe.error || 'no answer' : `HTTP ${String(probe.status)}`;
+      throw new Error(`BASE_URLS: ${url} does not answer GET /health/live (${why})`);
+    }
+  }
   // Idempotency keys unique to this run, so a second run never replays the first one's orders.
-  return { runId: `k6-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}` };
+  return {
+    runId: __ENV.RUN_ID || `k6-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`,
+  };
 }
 
 /** @param {SetupData} data */
@@ -232,19 +307,23 @@ export default function (data) {
   const path = String(fill(spec.path, value));
   const body = spec.body === undefined ? null : JSON.stringify(fill(spec.body, value));
   if (body !== null) headers['content-type'] = 'application/json';
-  if (spec.idempotent === true) {
-    headers['idempotency-key'] = `${data.runId}-${exec.scenario.iterationInTest}`;
-  }
   const iteration = exec.scenario.iterationInTest;
-  const baseUrl = baseUrls[iteration % baseUrls.length] ?? baseUrls[0];
+  const idempotencyKey = spec.idempotent === true ? `${data.runId}-${String(iteration)}` : undefined;
+  if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
+  const target = iteration % baseUrls.length;
+  const baseUrl = baseUrls[target] ?? baseUrls[0];
 
   const response = http.request(spec.method, `${baseUrl}${path}`, body, {
     headers,
-    // One time series per request kind, not per URL (order ids would make one per order).
-    tags: { name: spec.name },
+    // One time series per request kind and target, not per URL (order ids would make one per order).
+    tags: { name: spec.name, target: String(target) },
     responseType: 'text',
+    responseCallback: allow503 ? http.expectedStatuses(spec.expect, 503) : http.expectedStatuses(spec.expect),
   });
-  check(response, { [`${spec.name}: ${spec.expect}`]: (r) => r.status === spec.expect });
+  check(response, {
+    [`${spec.name}: ${String(spec.expect)}${allow503 ? ' or 503 with Retry-After' : ''}`]: (r) =>
+      r.status === spec.expect || (allow503 && r.status === 503 && r.headers['Retry-After'] !== undefined),
+  });
 
   if (spec.capture !== undefined && response.status >= 200 && response.status < 300) {
     /** @type {unknown} */
@@ -255,6 +334,13 @@ export default function (data) {
       return;
     }
     if (!isRecord(answer)) return;
+    if (idempotencyKey !== undefined) {
+      const id = Object.values(spec.capture).map((field) => answer[field])[0];
+      acknowledgedWrites.add(
+        1,
+        writesDetail ? { idempotency_key: idempotencyKey, order_id: String(id), target: String(target) } : {},
+      );
+    }
     for (const [name, field] of Object.entries(spec.capture)) {
       const got = answer[field];
       if (typeof got !== 'string' && typeof got !== 'number') continue;
@@ -303,12 +389,16 @@ export function handleSummary(data) {
   const lines = [
     '',
     `rotation scenario: ${String(rate)} req/s against ${baseUrls.join(', ')}`,
-    `  requests        ${shown(metric('http_reqs', 'count'), String)}`,
-    `  failed          ${shown(metric('http_req_failed', 'passes'), String)} (rate ${shown(metric('http_req_failed', 'rate'), String)})`,
+    `  requests        ${shown(metric(RUN_REQS, 'count'), String)}`,
+    `  failed          ${shown(metric(RUN_FAILED, 'passes'), String)} (rate ${shown(metric(RUN_FAILED, 'rate'), String)})`,
+    ...(allow503
+      ? [`  503 + Retry-After ${shown(metric(RUN_503, 'count') ?? 0, String)} (allowed: ALLOW_503)`]
+      : []),
+    `  writes acked    ${shown(metric('acknowledged_writes', 'count') ?? 0, String)}`,
     // k6 reports dropped_iterations only once an iteration was dropped.
     `  dropped         ${shown(metric('dropped_iterations', 'count') ?? 0, String)}`,
     `  checks passed   ${shown(metric('checks', 'rate'), (n) => `${(n * 100).toFixed(2)} %`)}`,
-    `  latency         p50 ${shown(metric('http_req_duration', 'med'), ms)}, p99 ${shown(metric('http_req_duration', 'p(99)'), ms)}, max ${shown(metric('http_req_duration', 'max'), ms)}`,
+    `  latency         p50 ${shown(metric(RUN_DURATION, 'med'), ms)}, p99 ${shown(metric(RUN_DURATION, 'p(99)'), ms)}, max ${shown(metric(RUN_DURATION, 'max'), ms)}`,
   ];
   const metrics = dig(data, ['metrics']);
   let failed = 0;

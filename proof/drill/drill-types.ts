@@ -42,6 +42,8 @@ export interface DrillOptions {
   settleSeconds: number;
   /** After each rotation, terminate every app backend: both apps must open new connections at once. */
   killConnections: boolean;
+  /** The load generator: the Node open model, or k6 with load/k6/rotation.js. */
+  load: 'node' | 'k6';
   /** A fault mode (docs/drill.md): something that goes wrong during the run, with its own checks. */
   fault?: FaultName;
   /** DB_POOL_MAX of the started tasks (the app's default, or the fault's, otherwise). */

@@ -15,6 +15,9 @@ const FAULT_STRATEGY: Partial<Record<FaultName, RotationStrategy>> = {
   'connection-limit': 'alternating-users',
 };
 
+/** Faults a k6 run can take: none of them takes a task out of service. */
+const K6_FAULTS = new Set<FaultName>(FAULT_NAMES.filter((f) => f !== 'sigterm'));
+
 export const USAGE = `npm run drill -- [options]
   --strategy alternating-users|single-user   rotation strategy (default alternating-users;
                          single-user with --fault single-user-window)
@@ -29,6 +32,9 @@ export const USAGE = `npm run drill -- [options]
                          Then DB_SECRET_ID/--secret-id, DB_MASTER_SECRET_ID/--master-secret-id,
                          AWS_ENDPOINT_URL_SECRETS_MANAGER and admin AWS_* credentials come from the environment
   --secret-id <id>  --master-secret-id <id>  --scenario <file>
+  --load node|k6         the load generator: the Node open model (default), or k6 running
+                         load/k6/rotation.js with the same mix, rate and duration (k6 on PATH, else
+                         tools/k6/setup.sh's); k6's thresholds and exit code join the verdict
   --refresh-seconds <s>       CREDENTIAL_REFRESH_SECONDS of started tasks (default 5)
   --max-lifetime-seconds <s>  DB_POOL_MAX_LIFETIME_SECONDS of started tasks, both apps (default 10)
   --max-late-ms <ms>     a request that cannot be sent this late is dropped (default 1000)
@@ -64,6 +70,7 @@ export function parseDrillArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         'secret-id': { type: 'string' },
         'master-secret-id': { type: 'string' },
         scenario: { type: 'string' },
+        load: { type: 'string', default: 'node' },
         'refresh-seconds': { type: 'string', default: '5' },
         'max-lifetime-seconds': { type: 'string', default: '10' },
         'max-late-ms': { type: 'string', default: '1000' },
@@ -117,6 +124,12 @@ export function parseDrillArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       problems.push(`--target-url: ${(err as Error).message}`);
     }
   }
+  if (values.load !== 'node' && values.load !== 'k6')
+    problems.push(`--load must be node or k6, got "${values.load}"`);
+  if (values.load === 'k6' && fault !== undefined && !K6_FAULTS.has(fault))
+    problems.push(
+      `--fault ${fault} takes a task away; k6 sends to every target in turn, not by readiness: use --load node`,
+    );
   if (targetUrls.length > 0 && values.app === 'naive')
     problems.push('--app naive starts its own tasks; it cannot be combined with --target-url');
   if (targetUrls.length > 0 && fault !== undefined)
@@ -140,6 +153,7 @@ export function parseDrillArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     timeoutMs: num('timeout-ms', values['timeout-ms'], 100, 120_000),
     settleSeconds: num('settle-seconds', values['settle-seconds'], 0, 600, false),
     killConnections: values['kill-connections'],
+    load: values.load === 'k6' ? 'k6' : 'node',
     repeat: num('repeat', values.repeat, 1, 50),
     quiet: values.quiet,
   };

@@ -1,5 +1,6 @@
 /** The drill's report: the JSON document, the rotation windows, and the terminal summary. */
 import type {
+  K6Outcome,
   LatencySummary,
   RequestRecord,
   SecondPoint,
@@ -95,6 +96,8 @@ export interface DrillReport {
   leaks: LeakScan & { reportFileOccurrences: number | null };
   /** Embedded mode: connections the tasks attempted outside their configured endpoints (proof/egress). */
   egress: (EgressReport & { tasksStarted: number }) | null;
+  /** `--load k6`: k6's exit code, its summary and each threshold (null with the Node generator). */
+  k6: K6Outcome | null;
   series: SecondPoint[];
   failureSamples: Pick<
     RequestRecord,
@@ -261,6 +264,10 @@ export function summaryTable(r: DrillReport): string {
       ` + report files: ${l.occurrences + (l.reportFileOccurrences ?? 0)} occurrences`,
   );
   if (r.egress) lines.push(egressLine(r.egress));
+  if (r.k6) {
+    lines.push(`k6 (exit ${String(r.k6.exitCode)}):`);
+    for (const l of r.k6.summaryLines) lines.push(`  ${l.trim()}`);
+  }
   if (r.appPrincipal) {
     const ops = Object.entries(r.appPrincipal.operations)
       .map(([k, v]) => `${k} ${v}`)

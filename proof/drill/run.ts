@@ -3,9 +3,12 @@
  * secret hygiene), the report files and the verdict. Bounded: the load stops itself after
  * --duration, each rotation is given at most 60 s, each request --timeout-ms.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import {
+  DEFAULT_SCENARIO_PATH,
   loadScenario,
   newHistogram,
   perSecond,
@@ -14,7 +17,11 @@ import {
   RequestMix,
   type RequestRecord,
   splitWindows,
+  locateK6,
+  startK6Load,
   startOpenModel,
+  type K6LoadRun,
+  type K6Outcome,
   summarize,
   TargetPool,
   type WriteCheck,
@@ -44,7 +51,17 @@ import {
   type DrillReport,
   type PoolSwapEvent,
 } from './report.js';
-import { progressLines } from '../cli/index.js';
+import { progressLines, UsageError } from '../cli/index.js';
+
+/** Fault modes in which a 503 with Retry-After is an answer the drill may allow (k6's ALLOW_503). */
+const FAULTS_ALLOWING_503 = new Set(['db-restart', 'db-freeze', 'connection-limit', 'kill-connections']);
+
+function requireK6(): string {
+  const k6 = locateK6();
+  if (k6 === undefined)
+    throw new UsageError('--load k6: no k6 on PATH and none in .cache/k6 (run tools/k6/setup.sh)');
+  return k6;
+}
 
 export interface DrillResult {
   report: DrillReport;
@@ -128,15 +145,32 @@ async function drill(
     `load: ${options.rate} req/s for ${options.durationSeconds}s over ${env.targetUrls.length} targets (open model, seed ${options.seed}); ` +
       `${options.rotations} ${options.strategy} rotations`,
   );
-  const load = startOpenModel({
-    rate: options.rate,
-    durationMs,
-    mix,
-    targets,
-    maxLateMs: options.maxLateMs,
-    maxInFlight: options.maxInFlight,
-    timeoutMs: options.timeoutMs,
-  });
+  const load =
+    options.load === 'k6'
+      ? await startK6Load({
+          k6: requireK6(),
+          rate: options.rate,
+          durationMs,
+          targets: env.targetUrls,
+          scenario,
+          scenarioFile: resolve(options.scenario ?? fileURLToPath(DEFAULT_SCENARIO_PATH)),
+          runId,
+          allow503: options.fault !== undefined && FAULTS_ALLOWING_503.has(options.fault),
+          // The drill's own bound on one request; the drill's windows judge the latency.
+          p99Ms: options.timeoutMs,
+          maxVus: options.maxInFlight,
+          outDir: await mkdtemp(join(tmpdir(), 'drill-k6-')),
+        })
+      : startOpenModel({
+          rate: options.rate,
+          durationMs,
+          mix,
+          targets,
+          maxLateMs: options.maxLateMs,
+          maxInFlight: options.maxInFlight,
+          timeoutMs: options.timeoutMs,
+        });
+  if (options.load === 'k6') say('load generator: k6 (load/k6/rotation.js)');
   t0 = load.startedAt;
   const sampler = env.mode === 'embedded' ? startConnectionSampler(env) : undefined;
   let loadOver = false;
@@ -272,6 +306,7 @@ async function drill(
       problems: ['check could not run'],
     };
   });
+  const k6: K6Outcome | null = 'outcome' in load ? await (load as K6LoadRun).outcome : null;
   const faultReport = fault
     ? await evaluateFault(fault, faultError, {
         options,
@@ -361,6 +396,7 @@ async function drill(
       reportFileOccurrences: null,
     },
     egress: env.egress(),
+    k6,
     series: perSecond(records, options.durationSeconds),
     failureSamples: records
       .filter((r) => r.outcome !== 'ok')
@@ -426,6 +462,15 @@ function setVerdict(report: DrillReport, options: DrillOptions): void {
   const leaks = report.leaks.occurrences + (report.leaks.reportFileOccurrences ?? 0);
   if (leaks > 0) reasons.push(`${leaks} password occurrences in logs or reports`);
   if (report.leaks.passwordsChecked === 0) reasons.push('no password could be read for the hygiene check');
+  if (report.k6 && report.k6.exitCode !== 0)
+    reasons.push(
+      `k6 exited with ${String(report.k6.exitCode)} (${
+        report.k6.thresholds
+          .filter((t) => !t.ok)
+          .map((t) => `${t.metric} ${t.expression}`)
+          .join(', ') || 'see its output'
+      })`,
+    );
   if (report.egress) reasons.push(...egressProblems(report.egress, report.egress.tasksStarted));
   if (!report.settle.settled && options.app === 'rotating' && options.rotations > 0)
     reasons.push(

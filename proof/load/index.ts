@@ -14,3 +14,4 @@ export * from './rng.js';
 export * from './scenario.js';
 export * from './targets.js';
 export * from './writes.js';
+export * from './k6.js';

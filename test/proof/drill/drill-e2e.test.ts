@@ -45,6 +45,9 @@ describe('npm run drill', () => {
             'postgres-server',
           ]),
         );
+        // the tasks contacted only the stack's endpoint and PostgreSQL, under an armed guard
+        expect(report.egress).toMatchObject({ guardedProcesses: 2, tasksStarted: 2, refused: 0 });
+        expect(Object.keys(report.egress?.allowedByDestination ?? {})).toHaveLength(2);
         // the app's principal only read the secret
         expect(report.appPrincipal?.pass).toBe(true);
         expect(Object.keys(report.appPrincipal?.operations ?? {}).sort()).toEqual([
