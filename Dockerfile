@@ -19,6 +19,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 # (npm run rotate) and the demo. Full dev dependencies and the repository's source, run with tsx.
 # Not the last stage, so `docker build .` still builds `runtime`; compose names it with `target: tools`.
 FROM node:${NODE_VERSION}-bookworm-slim AS tools
+# Bootstrap and rotator run through `npm run`: without this, npm checks the registry for a newer
+# npm at every start and prints its update notice into their logs.
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /src
 COPY --from=build --chown=root:root /src/node_modules ./node_modules
 COPY --chown=root:root . .

@@ -83,7 +83,8 @@ describe('docker-compose.yml', () => {
     expect(withDefaults(localstack?.image ?? '')).toBe(LOCALSTACK_IMAGE);
     expect(LOCALSTACK_IMAGE).toBe('localstack/localstack:4.14.0');
     expect(services.postgres?.image).toBe(POSTGRES_IMAGE);
-    expect(services.k6?.image).toMatch(/^grafana\/k6:\d+\.\d+\.\d+$/);
+    // Overridable (CI runs a locally made image), the upstream tag pinned by default.
+    expect(services.k6?.image).toMatch(/^\$\{K6_IMAGE:-grafana\/k6:\d+\.\d+\.\d+\}$/);
     for (const [name, service] of Object.entries(services)) {
       if (service.image === undefined || service.build !== undefined) continue;
       const image = withDefaults(service.image);
@@ -123,6 +124,14 @@ describe('docker-compose.yml', () => {
     // The production image takes nothing from the tools stage.
     expect(stageText('runtime')).not.toMatch(/--from=tools/);
     expect(stageText('runtime')).toMatch(/COPY --from=build .*\/src\/dist/);
+  });
+
+  it("turns npm's update notice off where npm runs (the tools stage), and no service turns it back on", () => {
+    expect(stageText('tools')).toMatch(/^ENV NPM_CONFIG_UPDATE_NOTIFIER=false$/m);
+    for (const [name, service] of Object.entries(services)) {
+      const keys = Object.keys(env(service)).map((key) => key.toLowerCase());
+      expect(keys, name).not.toContain('npm_config_update_notifier');
+    }
   });
 
   it('runs the production image as a non-root user, from root-owned files, on a read-only root filesystem', () => {
@@ -230,6 +239,8 @@ describe('docker-compose.yml', () => {
     expect(existsSync(join(repoRoot, 'load', 'k6', 'rotation.js'))).toBe(true);
     const urls = env(k6).BASE_URLS?.split(',') ?? [];
     expect(urls.sort()).toEqual(appServices.map(([name]) => `http://${name}:3000`).sort());
+    // k6 sends its anonymous usage report unless told not to: a load test contacts only its targets.
+    expect(env(k6).K6_NO_USAGE_REPORT).toBe('true');
     // Only the load profile's services are optional.
     for (const [name, service] of Object.entries(services)) {
       if (name !== 'k6') expect(service.profiles, name).toBeUndefined();

