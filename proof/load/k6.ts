@@ -15,7 +15,7 @@ import { once } from 'node:events';
 import { accessSync, constants, closeSync, openSync, readSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TickStats } from './open-model.js';
+import type { OpenModelRun, TickStats } from './open-model.js';
 import type { AcknowledgedWrite, RequestRecord } from './records.js';
 import type { Scenario } from './scenario.js';
 
@@ -69,16 +69,9 @@ export interface K6Outcome {
   thresholds: { metric: string; expression: string; ok: boolean }[];
 }
 
-export interface K6LoadRun {
-  /** ms since the epoch when k6 started the scenario (from its first request). */
-  readonly startedAt: number;
-  readonly records: RequestRecord[];
-  readonly writes: AcknowledgedWrite[];
-  inFlight(): number;
-  takeTick(): TickStats;
-  readonly done: Promise<void>;
+/** The open model's handle, plus k6's own verdict once it has exited. */
+export interface K6LoadRun extends OpenModelRun {
   readonly outcome: Promise<K6Outcome>;
-  stop(): void;
 }
 
 interface Point {

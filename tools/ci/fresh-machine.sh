@@ -117,6 +117,9 @@ rehearse() {
   say "machine reset in ${reset_seconds} s"
 
   clone="$(mktemp -d /tmp/rotating-credentials-fresh.XXXXXX)"
+  # As an ordinary clone's folder: mktemp's 0700 would keep out the postgres user that embedded
+  # PostgreSQL runs as under root.
+  chmod 755 "$clone"
   git clone --quiet --branch main "$root" "$clone"
   say "CI=true bash .ci/run in $clone ($(git -C "$clone" log -1 --format='%h %s'))"
   ci_out="$(mktemp)"
