@@ -81,9 +81,11 @@ export async function runDrill(options: DrillOptions, write: (line: string) => v
   const fault = options.fault === undefined ? undefined : createFault(options.fault);
   assertScheduleFits(options, fault);
   if (fault) say(`fault ${fault.name}: ${fault.description}`);
+  // Before anything starts: a missing k6 is a usage error, not a failed run.
+  const k6 = options.load === 'k6' ? requireK6() : undefined;
   const env = await prepareEnvironment(options, say, fault?.taskEnv);
   try {
-    return await drill(options, env, scenario, fault, started, say, printed, write);
+    return await drill(options, env, scenario, fault, started, say, printed, write, k6);
   } finally {
     await env.stop().catch((err: unknown) => {
       say(`stopping the environment: ${(err as Error).message}`);
@@ -100,6 +102,8 @@ async function drill(
   say: (line: string) => void,
   printed: string[],
   write: (line: string) => void,
+  /** The k6 binary, with --load k6. */
+  k6Binary?: string,
 ): Promise<DrillResult> {
   const durationMs = options.durationSeconds * 1000;
   let t0 = Date.now();
@@ -146,9 +150,9 @@ async function drill(
       `${options.rotations} ${options.strategy} rotations`,
   );
   const load =
-    options.load === 'k6'
+    k6Binary !== undefined
       ? await startK6Load({
-          k6: requireK6(),
+          k6: k6Binary,
           rate: options.rate,
           durationMs,
           targets: env.targetUrls,

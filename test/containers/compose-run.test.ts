@@ -219,7 +219,13 @@ function k6Summary(logs: string) {
     p99: /p99 ([\d.]+) ms/.exec(logs)?.[1] ?? null,
     thresholdsFailed: logs.split('\n').filter((l) => /^\s*FAIL /.test(l)),
     verdict: /^verdict: (PASS|FAIL.*)$/m.exec(logs)?.[1] ?? null,
-    lines: logs.split('\n').filter((l) => /^(rotation scenario:| {2}\S|verdict:)/.test(l)),
+    lines: logs
+      .split('\n')
+      .filter((l) =>
+        /^(rotation scenario:| {2}(requests|failed|503|writes|dropped|checks|latency|ok|FAIL) |verdict:)/.test(
+          l,
+        ),
+      ),
   };
 }
 
