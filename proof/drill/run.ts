@@ -87,6 +87,11 @@ export async function runDrill(options: DrillOptions, write: (line: string) => v
   try {
     return await drill(options, env, scenario, fault, started, say, printed, write, k6);
   } finally {
+    // The tasks too: a drill that failed half-way (k6 that would not start, a fault that threw)
+    // must not leave them running. After a complete run they have already exited.
+    await env.stopTasks().catch((err: unknown) => {
+      say(`stopping the tasks: ${(err as Error).message}`);
+    });
     await env.stop().catch((err: unknown) => {
       say(`stopping the environment: ${(err as Error).message}`);
     });

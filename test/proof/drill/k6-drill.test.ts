@@ -4,10 +4,17 @@
  * thresholds and exit code join the drill's verdict. Then the control: the naive app across a
  * single-user rotation, where k6 must exit with its threshold code (99) and count the failures.
  */
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runDrillProcess as drill } from '../../helpers/drill-process.js';
 import { skipWithoutK6 } from '../../helpers/k6.js';
 
+const DRILL_MAIN = fileURLToPath(new URL('../../../proof/drill/main.ts', import.meta.url));
 const common = [...['--load', 'k6', '--rate', '50', '--tasks', '2', '--refresh-seconds', '2']];
 
 describe.skipIf(skipWithoutK6)('npm run drill -- --load k6', () => {
@@ -64,4 +71,41 @@ describe.skipIf(skipWithoutK6)('npm run drill -- --load k6', () => {
       expect(run.out).toMatch(/^ {2}verdict: FAIL \(\d+ threshold\(s\)\)$/m);
     },
   );
+});
+
+describe('npm run drill -- --load k6, when k6 cannot start', () => {
+  it('exits 3 naming k6, and leaves no task or database behind', { timeout: 90_000 }, async () => {
+    // A k6 first on PATH that fails at once, as a broken install would.
+    const bin = mkdtempSync(join(tmpdir(), 'broken-k6-'));
+    writeFileSync(join(bin, 'k6'), '#!/bin/sh\necho "k6: broken install" >&2\nexit 1\n', { mode: 0o755 });
+    // Its own process group: whatever the drill started and left behind would still be in it.
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', DRILL_MAIN, '--load', 'k6', '--duration', '10', '--rotations', '0'],
+      {
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code, out).toBe(3);
+    expect(out).toMatch(/k6 did not start the load \(exit 1\):\n.*k6: broken install/);
+    // No event says a process group is empty: poll, bounded, for processes still exiting.
+    const inGroup = () =>
+      new Promise<string>((resolve) => {
+        execFile('ps', ['-o', 'pid=,args=', '-g', String(child.pid)], (_, stdout) => {
+          resolve(stdout.trim());
+        });
+      });
+    let left = await inGroup();
+    for (let i = 0; i < 50 && left !== ''; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = await inGroup();
+    }
+    expect(left, 'processes left in the drill process group').toBe('');
+  });
 });
