@@ -14,6 +14,8 @@ import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { STRATEGIES, type RotationStrategy } from '../rotation/config.js';
 import { spawnApp, type AppProcess } from '../local/app-process.js';
 import { startEmbeddedStack } from '../local/embedded-stack.js';
+import { INTERRUPTED_EXIT_CODE, onInterrupt } from '../local/interrupts.js';
+import { stopGroupsNow } from '../local/own-group.js';
 import {
   createDashboard,
   type DemoDashboard,
@@ -21,7 +23,7 @@ import {
   type RotationSource,
   type TaskStatus,
 } from './dashboard.js';
-import { startGentleLoad } from './gentle-load.js';
+import { startGentleLoad, type GentleLoad } from './gentle-load.js';
 
 const { values } = parseArgs({
   options: {
@@ -65,6 +67,21 @@ const say = (line: string) => {
   console.log(`${elapsed()}  ${line}`);
 };
 
+// Ctrl-C from the first moment: during start-up the stop waits until everything started is up.
+let stopping: Promise<void> | undefined;
+let stopRequested: string | undefined;
+let tasks: AppProcess[] = [];
+// Set once everything the stop touches exists (below); read by the signal handlers before that.
+// eslint-disable-next-line prefer-const
+let load: GentleLoad | undefined;
+const stop = (reason: string) => {
+  if (stopRequested !== undefined) return;
+  stopRequested = reason;
+  if (load) stopping ??= shutdown(reason);
+  else say(`${reason}: stopping once start-up is done (again to stop at once)`);
+};
+onInterrupt({ stop, stopNow });
+
 let rotations = 0;
 let rotationFailures = 0;
 // Created once the stack is up (no rotation starts before the timer or the button); the stack's
@@ -92,7 +109,7 @@ const stack = await startEmbeddedStack({
 });
 say(`stack up: PostgreSQL 127.0.0.1:${stack.postgres.port}, Secrets Manager ${stack.secretsManager.url}`);
 
-const tasks: AppProcess[] = await Promise.all(
+tasks = await Promise.all(
   Array.from({ length: taskCount }, () =>
     spawnApp(
       { ...stack.env, CREDENTIAL_REFRESH_SECONDS: '5', SHUTDOWN_DELAY_SECONDS: '1' },
@@ -124,7 +141,7 @@ say(
   `strategy ${strategy}, a rotation every ${everySeconds}s, ${rate} requests/s${durationSeconds ? `, for ${durationSeconds}s` : ''}; Ctrl-C to stop`,
 );
 
-const load = startGentleLoad(() => tasks.map((t) => t.url), rate);
+const gentleLoad = startGentleLoad(() => tasks.map((t) => t.url), rate);
 const admin = stack.secretsManagerClient('admin');
 let nextRotationAt: number | null = Date.now() + everySeconds * 1000;
 const rotateTimer = setInterval(() => {
@@ -154,13 +171,13 @@ const statusTimer = setInterval(() => {
 }, 1000);
 
 async function status(): Promise<void> {
-  const s = load.takeSecond();
+  const s = gentleLoad.takeSecond();
   const at = Date.now();
   const states = await Promise.all(tasks.map((t, i) => readTask(t, `task${i + 1}`)));
   say(
     `${String(s.ok).padStart(4)} ok ${String(s.failed).padStart(3)} failed | ${states.map(formatTask).join(' | ')}`,
   );
-  const totals = load.totals();
+  const totals = gentleLoad.totals();
   dashboard?.recordSecond({
     second: { at, ...s },
     totals: { sent: totals.sent, ok: totals.ok, failed: totals.failed },
@@ -214,32 +231,50 @@ function formatTask(t: TaskStatus): string {
   return `${t.name} ${t.ready ? 'ready' : 'UNREADY'} ${t.username ?? '?'}@${t.versionId.slice(0, 8)} pool#${t.poolGeneration ?? '?'}`;
 }
 
-let stopping: Promise<void> | undefined;
-const stop = (reason: string) => (stopping ??= shutdown(reason));
-process.on('SIGINT', () => void stop('Ctrl-C'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+// Everything the stop touches exists from here on.
+load = gentleLoad;
+if (stopRequested !== undefined) stopping ??= shutdown(stopRequested);
 if (durationSeconds > 0)
-  setTimeout(() => void stop(`${durationSeconds}s elapsed`), durationSeconds * 1000).unref();
+  setTimeout(() => {
+    stop(`${durationSeconds}s elapsed`);
+  }, durationSeconds * 1000).unref();
 
+/**
+ * The orderly stop: the dashboard (its event streams end), the load, then the tasks (SIGTERM, as
+ * ECS stops them: each waits SHUTDOWN_DELAY_SECONDS, drains and exits 0), then the stack.
+ */
 async function shutdown(reason: string): Promise<void> {
   say(`stopping (${reason})`);
   clearInterval(rotateTimer);
   clearInterval(statusTimer);
   nextRotationAt = null;
   await dashboard?.close();
-  await load.stop();
+  await load?.stop();
   for (const t of tasks) t.child.kill('SIGTERM');
   const codes = await Promise.all(tasks.map((t) => t.exited));
   await stack.stop();
-  const totals = load.totals();
+  printTotals();
+  console.log(`tasks exited with ${codes.join(', ')}`);
+  const ok = load?.totals().failed === 0 && rotationFailures === 0 && codes.every((c) => c === 0);
+  console.log(ok ? 'verdict: PASS, no request failed' : 'verdict: FAIL');
+  process.exit(ok ? 0 : 1);
+}
+
+/** A second Ctrl-C: the tasks killed, PostgreSQL shut down immediately, no verdict. */
+function stopNow(reason: string): void {
+  say(`${reason}: stopping at once`);
+  stopGroupsNow();
+  printTotals();
+  console.log('verdict: INTERRUPTED, stopped at once: the run was not judged');
+  process.exit(INTERRUPTED_EXIT_CODE);
+}
+
+function printTotals(): void {
+  const totals = load?.totals() ?? { sent: 0, ok: 0, failed: 0, failures: [] };
   console.log('');
   console.log(`requests ${totals.sent}, ok ${totals.ok}, failed ${totals.failed}`);
   console.log(`rotations ${rotations} (${strategy}), rotation failures ${rotationFailures}`);
-  console.log(`tasks exited with ${codes.join(', ')}`);
   for (const f of totals.failures) console.log(`  failed: ${f}`);
-  const ok = totals.failed === 0 && rotationFailures === 0 && codes.every((c) => c === 0);
-  console.log(ok ? 'verdict: PASS, no request failed' : 'verdict: FAIL');
-  process.exit(ok ? 0 : 1);
 }
 
 async function waitUntilReady(task: AppProcess): Promise<void> {

@@ -1,12 +1,16 @@
 /**
  * The app as its own process (`node --import tsx app/src/main.ts`), as ECS runs it: real signals,
- * real exit codes, JSON log lines on stdout.
+ * real exit codes, JSON log lines on stdout. In a process group of its own (own-group.ts): a
+ * terminal's Ctrl-C reaches the command that started it, which stops it with SIGTERM as ECS does.
+ * When that command dies without stopping it, SIGKILL: nobody reads its log any more, and a
+ * graceful stop would block writing it to the closed pipe.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { findFreePort } from './free-port.js';
+import { spawnInOwnGroup } from './own-group.js';
 
 export interface AppProcess {
   child: ChildProcess;
@@ -33,7 +37,7 @@ export async function spawnApp(
 ): Promise<AppProcess> {
   const port = env.PORT ?? String(await findFreePort());
   const args = [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry ?? MAIN];
-  const child = spawn(options.execPath ?? process.execPath, args, {
+  const child = spawnInOwnGroup(options.execPath ?? process.execPath, args, {
     env: {
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',
@@ -45,6 +49,7 @@ export async function spawnApp(
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    onParentDeath: 'SIGKILL',
   });
   // Long runs (the demo) keep only the last lines in memory.
   const keep = options.keepLines ?? Number.POSITIVE_INFINITY;
@@ -60,8 +65,9 @@ export async function spawnApp(
       }
     }
   };
-  createInterface({ input: child.stdout }).on('line', onLine);
-  createInterface({ input: child.stderr }).on('line', onLine);
+  for (const output of [child.stdout, child.stderr]) {
+    if (output) createInterface({ input: output }).on('line', onLine);
+  }
   const exited = once(child, 'exit').then(([code]) => code as number | null);
 
   return {

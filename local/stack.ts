@@ -15,7 +15,7 @@
  *
  * Writes the app's environment (no passwords) to the env file and prints a line containing
  * `stack ready` once everything is up. On SIGINT/SIGTERM it stops everything, removes the
- * temporary data and the env file, and exits 0.
+ * temporary data and the env file, and exits 0; a second Ctrl-C stops PostgreSQL at once (exit 1).
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -23,6 +23,8 @@ import { parseArgs } from 'node:util';
 import { STRATEGIES, type RotationStrategy } from '../rotation/config.js';
 import { createLogger } from '../rotation/logger.js';
 import { formatEnvFile, startEmbeddedStack, type EmbeddedStack } from './embedded-stack.js';
+import { onInterrupt } from './interrupts.js';
+import { stopGroupsNow } from './own-group.js';
 
 function parsePort(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -56,7 +58,8 @@ const envFile = resolve(values['env-out'] ?? values['env-file'] ?? '.local/stack
 
 let stack: EmbeddedStack | undefined;
 let stopping: Promise<void> | undefined;
-const received = { signal: false };
+// An object: the signal handler sets it while startup awaits, which narrowing cannot see.
+const requested = { stop: false };
 
 async function shutdown(exitCode: number): Promise<void> {
   try {
@@ -72,18 +75,20 @@ async function shutdown(exitCode: number): Promise<void> {
   process.exitCode = exitCode;
 }
 
-function onSignal(signal: NodeJS.Signals): void {
-  if (received.signal) {
-    console.error(`${signal} again: exiting without waiting for cleanup`);
+// Ctrl-C is this command's normal end (exit 0); a second one stops PostgreSQL at once.
+onInterrupt({
+  stop(reason) {
+    requested.stop = true;
+    console.log(`${reason}: stopping`);
+    // While starting, startup notices the flag and stops once it is done.
+    if (stack) stopping ??= shutdown(0);
+  },
+  stopNow(reason) {
+    console.error(`${reason}: stopping at once, without waiting for cleanup`);
+    stopGroupsNow();
     process.exit(1);
-  }
-  received.signal = true;
-  console.log(`${signal}: stopping`);
-  // While starting, startup notices the flag and stops once it is done.
-  if (stack) stopping ??= shutdown(0);
-}
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
+  },
+});
 
 try {
   const started = await startEmbeddedStack({
@@ -127,7 +132,7 @@ try {
 }
 
 if (stack) {
-  if (received.signal) {
+  if (requested.stop) {
     stopping ??= shutdown(0);
   } else {
     const { postgres, secretsManager } = stack;

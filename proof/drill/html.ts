@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { type DrillReport, summaryTable } from './report.js';
+import { type DrillReport, summaryTable, verdictWord } from './report.js';
 
 function uplotAssets(): { js: string; css: string } {
   const require = createRequire(import.meta.url);
@@ -30,7 +30,8 @@ export function renderHtml(report: DrillReport): string {
     tasks: report.tasks.map((t) => t.name),
     xMax: Math.max(report.options.durationSeconds, ...report.rotations.map((r) => r.window.endMs / 1000)),
   };
-  const title = `Rotation drill ${report.startedAt} — ${report.verdict.pass ? 'PASS' : 'FAIL'}`;
+  const word = verdictWord(report);
+  const title = `Rotation drill ${report.startedAt} — ${word}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>${css}</style>
@@ -41,7 +42,7 @@ pre{background:#f6f8fa;padding:10px;border-radius:6px;font-size:12px;overflow:au
 .legend{font-size:12px;color:#555;margin:4px 0 12px} .chart{margin-bottom:10px}
 .key{display:inline-block;width:12px;height:3px;vertical-align:middle;margin:0 4px 0 10px}
 </style></head><body>
-<h1>${escapeHtml(title.replace(/ — .*/, ''))} — <span class="${report.verdict.pass ? 'pass' : 'fail'}">${report.verdict.pass ? 'PASS' : 'FAIL'}</span></h1>
+<h1>${escapeHtml(title.replace(/ — .*/, ''))} — <span class="${report.verdict.pass ? 'pass' : 'fail'}">${word}</span></h1>
 <div class="legend">Markers: <span class="key" style="background:#e67e22"></span>createSecret <span class="key" style="background:#8e44ad"></span>setSecret
 <span class="key" style="background:#2980b9"></span>testSecret <span class="key" style="background:#16a085"></span>finishSecret
 <span class="key" style="background:#c0392b;height:2px;border-top:2px dashed #c0392b"></span>pool swap (task n) · shaded: rotation window · x: seconds of intended send time</div>

@@ -61,6 +61,8 @@ export interface DrillReport {
   options: Omit<DrillOptions, 'quiet'>;
   definitions: Record<string, string>;
   verdict: { pass: boolean; reasons: string[] };
+  /** Stopped before its end (Ctrl-C, SIGTERM): the report covers what ran, and cannot pass. */
+  interrupted: { reason: string; afterSeconds: number } | null;
   totals: {
     scheduled: number;
     sent: number;
@@ -282,6 +284,22 @@ export function summaryTable(r: DrillReport): string {
     for (const n of r.fault.notes ?? []) lines.push(`       ${n}`);
     for (const c of r.fault.checks) lines.push(`  ${c.pass ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
   }
-  lines.push(r.verdict.pass ? 'verdict: PASS' : `verdict: FAIL (${r.verdict.reasons.join('; ')})`);
+  lines.push(verdictLine(r));
   return lines.join('\n');
+}
+
+/** PASS, FAIL or INTERRUPTED, in words, for the terminal, the HTML title and the repeat summary. */
+export function verdictWord(r: Pick<DrillReport, 'verdict' | 'interrupted'>): string {
+  return r.interrupted ? 'INTERRUPTED' : r.verdict.pass ? 'PASS' : 'FAIL';
+}
+
+export function verdictLine(r: DrillReport): string {
+  if (r.interrupted) {
+    const { reason, afterSeconds } = r.interrupted;
+    return (
+      `verdict: INTERRUPTED (${reason} after ${afterSeconds.toFixed(1)} s of ${r.options.durationSeconds} s: ` +
+      `a partial run, not judged as a whole; in what ran: ${r.verdict.reasons.slice(1).join('; ') || 'no problem found'})`
+    );
+  }
+  return r.verdict.pass ? 'verdict: PASS' : `verdict: FAIL (${r.verdict.reasons.join('; ')})`;
 }

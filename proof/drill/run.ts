@@ -5,6 +5,7 @@
  */
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import {
@@ -27,6 +28,7 @@ import {
   type WriteCheck,
 } from '../load/index.js';
 import { LOCAL_PRINCIPALS } from '../../local/embedded-stack.js';
+import { INTERRUPTED_EXIT_CODE } from '../../local/interrupts.js';
 import {
   collectPasswords,
   prepareEnvironment,
@@ -74,7 +76,18 @@ interface ReadyBody {
   pool?: { generation?: number };
 }
 
-export async function runDrill(options: DrillOptions, write: (line: string) => void): Promise<DrillResult> {
+/** A drill stopped (Ctrl-C) before its load started: nothing ran, so there is no report. */
+export class DrillInterruptedError extends Error {}
+
+/**
+ * One drill. `interrupt` (Ctrl-C) ends the load early: the drill still checks and reports what ran,
+ * with an INTERRUPTED verdict and exit code 130.
+ */
+export async function runDrill(
+  options: DrillOptions,
+  write: (line: string) => void,
+  interrupt?: AbortSignal,
+): Promise<DrillResult> {
   const started = new Date();
   const { say, printed } = progressLines(write);
   const scenario = options.scenario !== undefined ? loadScenario(resolve(options.scenario)) : loadScenario();
@@ -83,9 +96,17 @@ export async function runDrill(options: DrillOptions, write: (line: string) => v
   if (fault) say(`fault ${fault.name}: ${fault.description}`);
   // Before anything starts: a missing k6 is a usage error, not a failed run.
   const k6 = options.load === 'k6' ? requireK6() : undefined;
-  const env = await prepareEnvironment(options, say, fault?.taskEnv);
+  const duringStartUp = () => {
+    say(`${String(interrupt?.reason)}: stopping once start-up is done (again to stop at once)`);
+  };
+  interrupt?.addEventListener('abort', duringStartUp, { once: true });
+  const env = await prepareEnvironment(options, say, fault?.taskEnv).finally(() => {
+    interrupt?.removeEventListener('abort', duringStartUp);
+  });
   try {
-    return await drill(options, env, scenario, fault, started, say, printed, write, k6);
+    if (interrupt?.aborted)
+      throw new DrillInterruptedError(`${String(interrupt.reason)} before the load started`);
+    return await drill(options, env, scenario, fault, started, say, printed, write, k6, interrupt);
   } finally {
     // The tasks too: a drill that failed half-way (k6 that would not start, a fault that threw)
     // must not leave them running. After a complete run they have already exited.
@@ -109,6 +130,7 @@ async function drill(
   write: (line: string) => void,
   /** The k6 binary, with --load k6. */
   k6Binary?: string,
+  interrupt?: AbortSignal,
 ): Promise<DrillResult> {
   const durationMs = options.durationSeconds * 1000;
   let t0 = Date.now();
@@ -196,14 +218,26 @@ async function drill(
 
   const outcomes: RotationOutcome[] = [];
   let rotating = false;
-  const control = { stopRotations: false };
+  const stopRotations = new AbortController();
+  // Ctrl-C: the load stops now (k6 still writes its summary), no rotation starts, the checks run.
+  // Set by the signal's listener while the load runs: a holder, since narrowing cannot see that.
+  const stopped: { interrupted: DrillReport['interrupted'] } = { interrupted: null };
+  const onInterrupt = () => {
+    const reason = String(interrupt?.reason ?? 'interrupted');
+    stopped.interrupted = { reason, afterSeconds: (Date.now() - t0) / 1000 };
+    say(`${reason}: stopping the load; checking and reporting what ran (again to stop at once)`);
+    stopRotations.abort();
+    load.stop();
+  };
+  if (interrupt?.aborted) onInterrupt();
+  else interrupt?.addEventListener('abort', onInterrupt, { once: true });
   const rotations = (async () => {
     const times =
       fault?.rotationTimesMs?.(options) ?? rotationTimesMs(options.rotations, options.durationSeconds);
     for (const [k, atMs] of [...times].sort((a, b) => a - b).entries()) {
       const wait = t0 + atMs - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      if (control.stopRotations) return;
+      if (wait > 0) await delay(wait, undefined, { signal: stopRotations.signal }).catch(() => undefined);
+      if (stopRotations.signal.aborted) return;
       rotating = true;
       say(`rotation ${k + 1}/${options.rotations}: RotateSecret (${options.strategy})`);
       const o = await env.rotate();
@@ -285,14 +319,16 @@ async function drill(
     durationMs + options.timeoutMs + 30_000,
   );
   await load.done;
+  interrupt?.removeEventListener('abort', onInterrupt);
   clearTimeout(watchdog);
   clearInterval(progress);
   const connectionSamples = await sampler?.stop();
-  control.stopRotations = true;
+  stopRotations.abort();
   await rotations;
   const faultError = await faultRun;
   env.embedded?.setStepHook(undefined);
-  const settle = await settleAfterLoad();
+  // An interrupted run does not wait for the tasks to follow the last rotation.
+  const settle = stopped.interrupted ? { settled: false, waitedMs: 0, boundMs: 0 } : await settleAfterLoad();
   targets.stop();
   say(
     `load done: ${load.records.length} requests; ` +
@@ -368,6 +404,7 @@ async function drill(
     options: reportOptions,
     definitions: DEFINITIONS,
     verdict: { pass: false, reasons: [] },
+    interrupted: stopped.interrupted,
     totals: {
       scheduled: records.length,
       sent: records.length - dropped,
@@ -444,11 +481,17 @@ async function drill(
   write(summaryTable(report));
   write(`report: ${files.json}`);
   write(`        ${files.html}`);
-  return { report, exitCode: report.verdict.pass ? 0 : 1, files };
+  return {
+    report,
+    exitCode: report.interrupted ? INTERRUPTED_EXIT_CODE : report.verdict.pass ? 0 : 1,
+    files,
+  };
 }
 
 function setVerdict(report: DrillReport, options: DrillOptions): void {
   const reasons: string[] = [];
+  // First, so verdictLine can tell it from what the partial run found.
+  if (report.interrupted) reasons.push(`interrupted (${report.interrupted.reason})`);
   const t = report.totals;
   const expected = report.fault?.expectedFailures ?? 0;
   if (t.failed > expected)
@@ -481,12 +524,13 @@ function setVerdict(report: DrillReport, options: DrillOptions): void {
       })`,
     );
   if (report.egress) reasons.push(...egressProblems(report.egress, report.egress.tasksStarted));
-  if (!report.settle.settled && options.app === 'rotating' && options.rotations > 0)
+  if (!report.settle.settled && !report.interrupted && options.app === 'rotating' && options.rotations > 0)
     reasons.push(
       `not every task reported the final version within ${report.settle.boundMs} ms of the load's end`,
     );
   const finished = report.rotations.filter((r) => r.ok).length;
-  if (finished < options.rotations) reasons.push(`${finished}/${options.rotations} rotations finished`);
+  if (finished < options.rotations && !report.interrupted)
+    reasons.push(`${finished}/${options.rotations} rotations finished`);
   const badExits = report.tasks.filter((x) => x.exitCode !== undefined && x.exitCode !== 0);
   if (badExits.length > 0)
     reasons.push(

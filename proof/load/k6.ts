@@ -10,11 +10,12 @@
  * counted in dropped_iterations when no VU was free), and requests go to the targets in turn by
  * iteration, not by readiness (no fault mode that takes a task away runs with k6).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { accessSync, constants, closeSync, openSync, readSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnInOwnGroup } from '../../local/own-group.js';
 import type { OpenModelRun, TickStats } from './open-model.js';
 import type { AcknowledgedWrite, RequestRecord } from './records.js';
 import type { Scenario } from './scenario.js';
@@ -87,30 +88,37 @@ const POLL_MS = 100;
 export async function startK6Load(options: K6LoadOptions): Promise<K6LoadRun> {
   const stream = join(options.outDir, 'k6-points.json');
   const summaryFile = join(options.outDir, 'k6-summary.json');
-  const child = spawn(options.k6, ['run', '--quiet', '--no-color', '--out', `json=${stream}`, K6_SCRIPT], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      K6_NO_USAGE_REPORT: 'true',
-      BASE_URLS: options.targets.join(','),
-      RATE: String(options.rate),
-      DURATION: `${Math.round(options.durationMs)}ms`,
-      P99_MS: String(options.p99Ms),
-      // One second of arrivals up front: a VU k6 has to start mid-run can come too late and drop
-      // an iteration, which would measure k6, not the app.
-      PRE_VUS: String(Math.min(options.maxVus, Math.max(20, Math.ceil(options.rate)))),
-      MAX_VUS: String(options.maxVus),
-      SCENARIO: options.scenarioFile,
-      SUMMARY_PATH: summaryFile,
-      RUN_ID: options.runId,
-      WRITES_DETAIL: 'true',
-      ALLOW_503: String(options.allow503),
+  // Its own process group: a terminal's Ctrl-C reaches the drill, which stops k6 with SIGINT so it
+  // still writes its summary.
+  const child = spawnInOwnGroup(
+    options.k6,
+    ['run', '--quiet', '--no-color', '--out', `json=${stream}`, K6_SCRIPT],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        K6_NO_USAGE_REPORT: 'true',
+        BASE_URLS: options.targets.join(','),
+        RATE: String(options.rate),
+        DURATION: `${Math.round(options.durationMs)}ms`,
+        P99_MS: String(options.p99Ms),
+        // One second of arrivals up front: a VU k6 has to start mid-run can come too late and drop
+        // an iteration, which would measure k6, not the app.
+        PRE_VUS: String(Math.min(options.maxVus, Math.max(20, Math.ceil(options.rate)))),
+        MAX_VUS: String(options.maxVus),
+        SCENARIO: options.scenarioFile,
+        SUMMARY_PATH: summaryFile,
+        RUN_ID: options.runId,
+        WRITES_DETAIL: 'true',
+        ALLOW_503: String(options.allow503),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      onParentDeath: 'SIGKILL',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   const output: string[] = [];
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
+  for (const stream of [child.stdout, child.stderr])
+    stream?.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
 
   const expectOf = new Map(options.scenario.requests.map((r) => [r.name, r.expect]));
