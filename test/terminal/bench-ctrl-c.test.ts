@@ -1,0 +1,51 @@
+/**
+ * `npm run bench` in a real terminal, stopped with the Ctrl-C key during its trials: a benchmark cut
+ * short measures nothing, so it stops at once with an INTERRUPTED verdict and no report, exits 130,
+ * and leaves no app process and no PostgreSQL behind.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { CTRL_C, runInTerminal } from '../helpers/terminal.js';
+import {
+  describeProcesses,
+  killSurvivors,
+  survivorsAfter,
+  type ProcessRecord,
+} from '../helpers/process-tree.js';
+
+const out = mkdtempSync(join(tmpdir(), 'bench-ctrl-c-'));
+afterAll(() => {
+  rmSync(out, { recursive: true, force: true });
+});
+let started: ProcessRecord[] = [];
+afterEach(() => {
+  killSurvivors(started);
+  started = [];
+});
+
+describe('npm run bench in a terminal', () => {
+  it('Ctrl-C during the trials: INTERRUPTED at once, exit 130, no report, nothing left running', async () => {
+    const run = runInTerminal(
+      `npm run bench -- --quick --variants baseline,this-app --out ${out} --max-minutes 3`,
+    );
+    await run.waitFor(/stack ready/);
+    // Ctrl-C while an app variant runs: no event says one has started, so look, bounded.
+    const appRunning = (ps: ProcessRecord[]) => /app\/src\/main\.ts|baseline-app/.test(describeProcesses(ps));
+    for (const deadline = Date.now() + 60_000; !appRunning(started) && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      started = run.processes();
+    }
+    expect(describeProcesses(started)).toMatch(/postgres/);
+    expect(appRunning(started)).toBe(true);
+    run.press(CTRL_C);
+    const [verdict] = await run.waitFor(/^verdict: .*$/m);
+    const { code } = await run.exited;
+
+    expect(verdict).toBe('verdict: INTERRUPTED (Ctrl-C: a benchmark cut short measures nothing; no report)');
+    expect(code).toBe(130);
+    expect(readdirSync(out)).toEqual([]);
+    expect(describeProcesses(await survivorsAfter(started, 5000))).toBe('');
+  }, 120_000);
+});
