@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { spawnApp, type AppProcess } from '../../local/app-process.js';
 import { NAIVE_APP_MAIN } from '../naive-app/index.js';
 import { track } from './children.js';
-import type { NodeBinary } from './node22.js';
 import type { BenchStack } from './stack.js';
 
 export const VARIANT_NAMES = ['baseline', 'this-app', 'naive', 'wrapper'] as const;
@@ -20,8 +19,6 @@ export interface VariantSpec {
   title: string;
   description: string;
   underRotation: RotationExpectation;
-  /** Needs Node ≥ 22.9 (the wrapper). */
-  needsRecentNode: boolean;
 }
 
 export const VARIANTS: Record<VariantName, VariantSpec> = {
@@ -33,7 +30,6 @@ export const VARIANTS: Record<VariantName, VariantSpec> = {
       'passed in the environment (PGUSER/PGPASSWORD, read by the bench from AWSCURRENT when it starts the ' +
       'process). No Secrets Manager client at all. The throughput reference; a rotation breaks it.',
     underRotation: 'expected-to-fail',
-    needsRecentNode: false,
   },
   'this-app': {
     name: 'this-app',
@@ -43,7 +39,6 @@ export const VARIANTS: Record<VariantName, VariantSpec> = {
       'refresh interval), the rotating pool (password callback, pool swap on a new user, refresh and ' +
       'AWSPENDING/AWSPREVIOUS fallback on a refused login).',
     underRotation: 'must-pass',
-    needsRecentNode: false,
   },
   naive: {
     name: 'naive',
@@ -52,7 +47,6 @@ export const VARIANTS: Record<VariantName, VariantSpec> = {
       'proof/naive-app: the secret read once at startup (what the ECS task definition `secrets` block ' +
       'does), then a plain pg.Pool with those credentials. The control: a rotation breaks it.',
     underRotation: 'expected-to-fail',
-    needsRecentNode: false,
   },
   wrapper: {
     name: 'wrapper',
@@ -62,7 +56,6 @@ export const VARIANTS: Record<VariantName, VariantSpec> = {
       'documentation configures it (proof/bench/wrapper-app/): the plugin reads the secret when it opens a ' +
       'connection, caches it for the process, and reads it again once when a login is refused.',
     underRotation: 'measured',
-    needsRecentNode: true,
   },
 };
 
@@ -87,7 +80,6 @@ export async function spawnVariant(
 }
 
 export interface SpawnOptions {
-  recentNode?: NodeBinary;
   /** Options for the variant's Node (--cpu-prof …). */
   nodeArgs?: string[];
   /** Environment on top of the bench's task environment. */
@@ -121,7 +113,6 @@ async function spawnUntracked(
     case 'naive':
       return spawnApp(env, { ...common, entry: NAIVE_MAIN });
     case 'wrapper':
-      if (!options.recentNode) throw new Error('the wrapper variant needs Node ≥ 22.9');
-      return spawnApp(env, { ...common, entry: WRAPPER_MAIN, execPath: options.recentNode.path });
+      return spawnApp(env, { ...common, entry: WRAPPER_MAIN });
   }
 }
