@@ -13,11 +13,12 @@
  *
  * Why NodejsFunction for the rotation function, not `Code.fromAsset('dist/rotation')`: the bundle is
  * built by esbuild (a dev dependency) during synth, so `cdk synth` works offline on a fresh clone
- * without a prior `npm run build:rotation`, and the output targets the Lambda runtime it runs on
- * (node24) instead of the repository's node26 build target. The esbuild flags mirror
+ * without a prior `npm run build:rotation`, and the output targets the Lambda runtime it runs on.
+ * The esbuild flags mirror
  * `build:rotation`: ESM, AWS SDK bundled (the tested version is the deployed one), pg-native external,
  * `module` before `main`, a createRequire banner for CommonJS dependencies.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -37,10 +38,23 @@ import { APP_DATABASE, type PostgresDatabase } from './database.js';
 export const APP_USER = 'app';
 export const APP_SCHEMA = 'app';
 export const OWNER_ROLE = 'app_owner';
-/** The newest Node.js runtime aws-cdk-lib offers. */
-export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
-
 const repoPath = (relative: string): string => fileURLToPath(new URL(`../../${relative}`, import.meta.url));
+
+/**
+ * The Lambda's Node.js line is one setting, `roles.lambda` in tools/node/versions.json (data, read
+ * here): `npm run build:rotation` targets it and CI runs the rotation tests on its pinned build.
+ */
+function lambdaRuntime(): lambda.Runtime {
+  const pins = JSON.parse(readFileSync(repoPath('tools/node/versions.json'), 'utf8')) as {
+    roles: { lambda: string };
+  };
+  const name = `nodejs${pins.roles.lambda}.x`;
+  const runtime = lambda.Runtime.ALL.find((r) => r.name === name);
+  if (runtime === undefined)
+    throw new Error(`aws-cdk-lib has no Lambda runtime ${name} (tools/node/versions.json)`);
+  return runtime;
+}
+export const LAMBDA_RUNTIME = lambdaRuntime();
 
 /** The same esbuild options as `npm run build:rotation`, except the target (taken from the runtime). */
 const BUNDLING: nodejs.BundlingOptions = {

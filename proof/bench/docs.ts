@@ -236,7 +236,9 @@ export function renderDocs(report: BenchReport, reportPath: string): string {
         ['OS', m.os],
         [
           'Node.js',
-          `${m.node.bench} (bench, baseline, this app, naive)${m.node.wrapper ? `; ${m.node.wrapper} (wrapper)` : ''}`,
+          m.node.wrapper && m.node.wrapper !== m.node.bench
+            ? `${m.node.bench} (bench, baseline, this app, naive); ${m.node.wrapper} (wrapper)`
+            : `${m.node.bench} (every variant)`,
         ],
         ['PostgreSQL', `${m.postgres} (embedded, SCRAM, fsync off, loopback)`],
         ['load average at start / end', `${m.loadAverage.start.join(' ')} / ${m.loadAverage.end.join(' ')}`],
@@ -361,8 +363,8 @@ const STATIC_SECTIONS = [
   '```',
   '',
   'Exit code: `0` this app met its targets, `1` it missed one (the throughput target only with `--strict`), `2` bad ' +
-    'options, `3` the bench could not run. The wrapper variant needs Node ≥ 22.9: when the machine\u2019s Node is older, ' +
-    'the bench installs the npm package `node@22` once into `.cache/node22/` (git-ignored) and runs that variant with it.',
+    'options, `3` the bench could not run. Every variant runs on the bench\u2019s own Node (the wrapper needs 22.9 or ' +
+    'newer, within engines.node).',
   '',
   '`test/proof/bench/bench-e2e.test.ts` runs a quick bench in CI and fails if this app has any failed request under either ' +
     'strategy or in a trial; `test/proof/bench/stats.test.ts` checks the statistics.',

@@ -9,7 +9,6 @@ import type { AppProcess } from '../../local/app-process.js';
 import { progressLines } from '../cli/index.js';
 import { countPasswordsIn, scanForPasswords } from '../drill/index.js';
 import { describeMachine, loadAverage } from './machine.js';
-import { ensureRecentNode, type NodeBinary } from './node22.js';
 import type { BenchOptions } from './options.js';
 import { rotationPhase, type PhaseContext } from './phases.js';
 import {
@@ -43,17 +42,6 @@ export async function runBench(
   const loadAtStart = loadAverage();
   const { say, printed } = progressLines(write);
 
-  let recentNode: NodeBinary | undefined;
-  let recentNodeError: string | undefined;
-  if (options.variants.some((v) => VARIANTS[v].needsRecentNode)) {
-    try {
-      recentNode = await ensureRecentNode(say);
-    } catch (err) {
-      recentNodeError = `no Node ≥ 22.9 for the wrapper: ${(err as Error).message}`;
-      say(recentNodeError);
-    }
-  }
-
   say(`starting the embedded stack (load average ${loadAtStart.join(' ')})`);
   const bench = await startBenchStack({
     refreshSeconds: options.refreshSeconds,
@@ -77,7 +65,6 @@ export async function runBench(
       const profile = options.cpuProf !== undefined && phase.startsWith('trial') && !profiled.has(name);
       if (profile) profiled.add(name);
       const task = await spawnVariant(name, bench, {
-        ...(recentNode && { recentNode }),
         ...(phase.startsWith('trial') && {
           env: { DB_POOL_MAX_LIFETIME_SECONDS: String(options.trialMaxLifetimeSeconds) },
         }),
@@ -96,8 +83,7 @@ export async function runBench(
         title: spec.title,
         description: spec.description,
         underRotation: spec.underRotation,
-        node: spec.needsRecentNode ? (recentNode?.version ?? 'none') : process.version,
-        ...(spec.needsRecentNode && recentNodeError !== undefined && { error: recentNodeError }),
+        node: process.version,
         trials: [],
         summary: summarizeTrials([], options.refreshSeconds),
         rotations: {},
@@ -174,7 +160,7 @@ export async function runBench(
       durations,
       command,
       options,
-      machine: describeMachine({ postgres, wrapperNode: recentNode?.version ?? null, loadAtStart }),
+      machine: describeMachine({ postgres, loadAtStart }),
       definitions: DEFINITIONS,
       variants,
       targets,

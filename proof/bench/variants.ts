@@ -5,7 +5,6 @@
 import { fileURLToPath } from 'node:url';
 import { spawnApp, type AppProcess } from '../../local/app-process.js';
 import { NAIVE_APP_MAIN } from '../naive-app/index.js';
-import type { NodeBinary } from './node22.js';
 import type { BenchStack } from './stack.js';
 
 export const VARIANT_NAMES = ['baseline', 'this-app', 'naive', 'wrapper'] as const;
@@ -19,8 +18,6 @@ export interface VariantSpec {
   title: string;
   description: string;
   underRotation: RotationExpectation;
-  /** Needs Node ≥ 22.9 (the wrapper). */
-  needsRecentNode: boolean;
 }
 
 export const VARIANTS: Record<VariantName, VariantSpec> = {
@@ -32,7 +29,6 @@ export const VARIANTS: Record<VariantName, VariantSpec> = {
       'passed in the environment (PGUSER/PGPASSWORD, read by the bench from AWSCURRENT when it starts the ' +
       'process). No Secrets Manager client at all. The throughput reference; a rotation breaks it.',
     underRotation: 'expected-to-fail',
-    needsRecentNode: false,
   },
   'this-app': {
     name: 'this-app',
@@ -42,7 +38,6 @@ export const VARIANTS: Record<VariantName, VariantSpec> = {
       'refresh interval), the rotating pool (password callback, pool swap on a new user, refresh and ' +
       'AWSPENDING/AWSPREVIOUS fallback on a refused login).',
     underRotation: 'must-pass',
-    needsRecentNode: false,
   },
   naive: {
     name: 'naive',
@@ -51,7 +46,6 @@ export const VARIANTS: Record<VariantName, VariantSpec> = {
       'proof/naive-app: the secret read once at startup (what the ECS task definition `secrets` block ' +
       'does), then a plain pg.Pool with those credentials. The control: a rotation breaks it.',
     underRotation: 'expected-to-fail',
-    needsRecentNode: false,
   },
   wrapper: {
     name: 'wrapper',
@@ -61,7 +55,6 @@ export const VARIANTS: Record<VariantName, VariantSpec> = {
       'documentation configures it (proof/bench/wrapper-app/): the plugin reads the secret when it opens a ' +
       'connection, caches it for the process, and reads it again once when a login is refused.',
     underRotation: 'measured',
-    needsRecentNode: true,
   },
 };
 
@@ -76,7 +69,6 @@ const WRAPPER_MAIN = fileURLToPath(new URL('./wrapper-app/main.ts', import.meta.
 const KEEP_LINES = 20_000;
 
 export interface SpawnOptions {
-  recentNode?: NodeBinary;
   /** Options for the variant's Node (--cpu-prof …). */
   nodeArgs?: string[];
   /** Environment on top of the bench's task environment. */
@@ -114,7 +106,6 @@ export async function spawnVariant(
     case 'naive':
       return spawnApp(env, { ...common, entry: NAIVE_MAIN });
     case 'wrapper':
-      if (!options.recentNode) throw new Error('the wrapper variant needs Node ≥ 22.9');
-      return spawnApp(env, { ...common, entry: WRAPPER_MAIN, execPath: options.recentNode.path });
+      return spawnApp(env, { ...common, entry: WRAPPER_MAIN });
   }
 }

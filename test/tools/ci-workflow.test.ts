@@ -44,12 +44,12 @@ describe('.github/workflows/ci.yml', () => {
     expect(result.code).toBe(0);
   });
 
-  it('pins every action by major version and takes Node from .nvmrc', () => {
+  it('pins every action by major version and takes Node from .node-version', () => {
     const used = steps.map((s) => s.uses).filter((u) => u !== undefined);
     expect(used.length).toBeGreaterThan(0);
     for (const action of used) expect(action).toMatch(/^[\w.-]+\/[\w.-]+@v\d+$/);
     for (const step of steps.filter((s) => s.uses?.startsWith('actions/setup-node@'))) {
-      expect(step.with?.['node-version-file']).toBe('.nvmrc');
+      expect(step.with?.['node-version-file']).toBe('.node-version');
     }
   });
 

