@@ -5,7 +5,7 @@
  *   npm run stack -- [--pg-port 5432] [--sm-port 4566] [--env-out .local/stack.env] [--log-statements]
  *                    [--strategy alternating-users|single-user]
  *
- * `--env-file` is accepted as another spelling of `--env-out`, but Node 20 inspects every
+ * `--env-file` is accepted as another spelling of `--env-out`, but Node (20 to 26) inspects every
  * `--env-file` on its command line, even after the script name, and refuses to start when that
  * file does not exist yet; `--env-out` avoids that.
  *

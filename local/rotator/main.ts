@@ -40,6 +40,7 @@ import {
 import { STRATEGIES, type RotationStrategy } from '../../rotation/config.js';
 import { STEPS } from '../../rotation/handler.js';
 import { createLogger, type LogLevel } from '../../rotation/logger.js';
+import { INTERRUPTED_EXIT_CODE, onInterrupt } from '../interrupts.js';
 import { inProcessReservation, RESERVATION_MODES, type ReservationMode } from './in-process.js';
 import { rotationFunctionArn, Rotator, strategyOfFunction } from './rotator.js';
 
@@ -234,15 +235,18 @@ function localRotation(): (index: number) => Promise<void> {
 const state = { stopping: false };
 const isStopping = (): boolean => state.stopping;
 const stopped = new AbortController();
-const onSignal = (signal: NodeJS.Signals): void => {
-  if (state.stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
-  state.stopping = true;
-  stopped.abort();
-  console.error(`stopping after the rotation under way (${signal} again to quit now)`);
-};
-process.on('SIGINT', onSignal);
-// docker compose stop / ECS: SIGTERM ends the loop the same way.
-process.on('SIGTERM', onSignal);
+// docker compose stop / ECS send SIGTERM, a terminal Ctrl-C: the loop ends the same way.
+onInterrupt({
+  stop(reason) {
+    state.stopping = true;
+    stopped.abort();
+    console.error(`stopping after the rotation under way (${reason}; again to quit now)`);
+  },
+  stopNow(reason) {
+    console.error(`${reason}: quitting now`);
+    process.exit(INTERRUPTED_EXIT_CODE);
+  },
+});
 
 const logUrl = invokeLocally ? undefined : await callLogUrl();
 const rotateLocally = invokeLocally ? localRotation() : undefined;

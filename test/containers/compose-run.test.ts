@@ -30,6 +30,7 @@ import { checkWrites, fetchOrderRows } from '../../proof/load/writes.js';
 import { findFreePort } from '../../local/free-port.js';
 import { findOnPath } from '../helpers/secrets-manager-targets.js';
 import { containerSkipReason, engineGet } from '../helpers/container-engine.js';
+import { CTRL_C, runInTerminal } from '../helpers/terminal.js';
 
 const execFileAsync = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -426,6 +427,46 @@ for (const strategy of ['alternating-users', 'single-user'] as const) {
         expect(app2.ok).toBeGreaterThan(0);
         expect(tally(load.records).dropped).toBe(0);
       }, 300_000);
+
+      // As docs/compose.md has users stop it: `up` in a terminal, Ctrl-C, then `down` (below).
+      it.runIf(strategy === 'alternating-users')(
+        'Ctrl-C on a `docker-compose up` in a terminal stops every service on its SIGTERM, each exiting 0',
+        async () => {
+          // The load profile's k6 would start a run of its own: this `up` is the stack alone.
+          const up = runInTerminal(`${composeBinary ?? 'docker-compose'} -p ${project.name} up`, {
+            ...(project.env as Record<string, string>),
+            COMPOSE_PROFILES: '',
+          });
+          await up.waitFor(/Attaching to /);
+          // Stopped by the SIGTERM test above; `up` starts it again: wait until it serves.
+          await firstReady(`http://127.0.0.1:${ports.app1}`, Date.now() + 120_000);
+          const pressedAt = Date.now();
+          up.press(CTRL_C);
+          await up.waitFor(/Gracefully stopping/);
+          const { code, at } = await up.exited;
+          const states = Object.fromEntries(
+            await Promise.all(
+              ['postgres', 'localstack', 'app-1', 'app-2', 'rotator'].map(
+                async (service) => [service, (await project.inspect(service)).State] as const,
+              ),
+            ),
+          );
+          figures.ctrlC = {
+            seconds: (at - pressedAt) / 1000,
+            composeExitCode: code,
+            exitCodes: Object.fromEntries(Object.entries(states).map(([k, v]) => [k, v.ExitCode])),
+          };
+          await project.explained(() => {
+            // Not 137 (SIGKILL after stop_grace_period: a SIGTERM ignored) nor 143 (SIGTERM's default
+            // action: the rotator's rotation under way cut off), but a clean stop.
+            for (const [service, state] of Object.entries(states)) {
+              expect(state.Status, service).toBe('exited');
+              expect(state.ExitCode, service).toBe(0);
+            }
+          });
+        },
+        240_000,
+      );
 
       it('`docker-compose down` leaves no container, network or volume', async () => {
         await project.run(['down', '--timeout', '30'], 180_000);

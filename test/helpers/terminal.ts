@@ -9,8 +9,13 @@
  * util-linux is on every Debian and Ubuntu machine.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach } from 'vitest';
+import { SAME_KEYPRESS_MS } from '../../local/interrupts.js';
 import { REPO_ROOT } from './repo-cli.js';
-import { descendantsOf, type ProcessRecord } from './process-tree.js';
+import { descendantsOf, killSurvivors, watchDescendants, type ProcessRecord } from './process-tree.js';
 
 export const CTRL_C = '\x03';
 
@@ -23,6 +28,8 @@ export interface TerminalRun {
   press(keys: string): void;
   /** Every process the command has started that still runs (the shell and all below it). */
   processes(): ProcessRecord[];
+  /** Every process the command starts from now on, until stop(), even if it ends meanwhile. */
+  watchProcesses(): { stop(): ProcessRecord[] };
   /** The command's exit code (bash's, which is the command's) and the time it ended. */
   exited: Promise<{ code: number | null; at: number }>;
 }
@@ -65,6 +72,40 @@ export function runInTerminal(command: string, env: Record<string, string> = {})
       child.stdin.write(keys);
     },
     processes: () => (child.pid === undefined ? [] : descendantsOf(child.pid)),
+    watchProcesses: () => watchDescendants(child.pid ?? 0),
     exited,
+  };
+}
+
+/** A person's second Ctrl-C: not the first one delivered twice (local/interrupts.ts). */
+export async function pressCtrlCAgain(run: TerminalRun, firstPressedAt: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, firstPressedAt + SAME_KEYPRESS_MS + 100 - Date.now()));
+  run.press(CTRL_C);
+}
+
+export interface TerminalScope {
+  /** A folder for the file's runs (reports, env files), removed after the file. */
+  dir: string;
+  /** Remembers processes of a run: any still running after the test is killed, pass or fail. */
+  remember: (records: ProcessRecord[]) => ProcessRecord[];
+}
+
+/** For a test file of terminal runs: a scratch folder, and no process left to the next test. */
+export function terminalScope(prefix: string): TerminalScope {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  let remembered: ProcessRecord[] = [];
+  afterEach(() => {
+    killSurvivors(remembered);
+    remembered = [];
+  });
+  return {
+    dir,
+    remember: (records) => {
+      remembered.push(...records);
+      return records;
+    },
   };
 }

@@ -3,27 +3,18 @@
  * terminal, stopped with the Ctrl-C key; each checks the lab's "you should see" through the
  * dashboard's JSON (`/api/status`, what the page draws).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RotationEntry, StatusEvent } from '../../demo/dashboard.js';
 import { lab } from '../helpers/readme-labs.js';
-import { CTRL_C, runInTerminal, type TerminalRun } from '../helpers/terminal.js';
-import {
-  describeProcesses,
-  killSurvivors,
-  survivorsAfter,
-  type ProcessRecord,
-} from '../helpers/process-tree.js';
+import { CTRL_C, runInTerminal, terminalScope, type TerminalRun } from '../helpers/terminal.js';
+import { describeProcesses, survivorsAfter } from '../helpers/process-tree.js';
 
 interface Status {
   history: StatusEvent[];
   rotations: RotationEntry[];
 }
 
-let started: ProcessRecord[] = [];
-afterEach(() => {
-  killSurvivors(started);
-  started = [];
-});
+const { remember } = terminalScope('demo-labs');
 
 /**
  * Lab 1's command is `npm ci && npm run demo`. CI ran `npm ci` before any test; running it again
@@ -50,7 +41,7 @@ const generations = (e: StatusEvent | undefined) => e?.tasks.map((t) => t.poolGe
 
 /** Ctrl-C, then the demo's verdict: PASS, exit 0, nothing of the run left. */
 async function stopWithCtrlC(run: TerminalRun): Promise<void> {
-  started = run.processes();
+  const started = remember(run.processes());
   run.press(CTRL_C);
   const [verdict] = await run.waitFor(/^verdict: .*$/m);
   const { code } = await run.exited;

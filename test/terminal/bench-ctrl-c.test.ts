@@ -3,27 +3,12 @@
  * short measures nothing, so it stops at once with an INTERRUPTED verdict and no report, exits 130,
  * and leaves no app process and no PostgreSQL behind.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CTRL_C, runInTerminal } from '../helpers/terminal.js';
-import {
-  describeProcesses,
-  killSurvivors,
-  survivorsAfter,
-  type ProcessRecord,
-} from '../helpers/process-tree.js';
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CTRL_C, runInTerminal, terminalScope } from '../helpers/terminal.js';
+import { describeProcesses, survivorsAfter, type ProcessRecord } from '../helpers/process-tree.js';
 
-const out = mkdtempSync(join(tmpdir(), 'bench-ctrl-c-'));
-afterAll(() => {
-  rmSync(out, { recursive: true, force: true });
-});
-let started: ProcessRecord[] = [];
-afterEach(() => {
-  killSurvivors(started);
-  started = [];
-});
+const { dir: out, remember } = terminalScope('bench-ctrl-c');
 
 describe('npm run bench in a terminal', () => {
   it('Ctrl-C during the trials: INTERRUPTED at once, exit 130, no report, nothing left running', async () => {
@@ -33,9 +18,10 @@ describe('npm run bench in a terminal', () => {
     await run.waitFor(/stack ready/);
     // Ctrl-C while an app variant runs: no event says one has started, so look, bounded.
     const appRunning = (ps: ProcessRecord[]) => /app\/src\/main\.ts|baseline-app/.test(describeProcesses(ps));
+    let started = remember(run.processes());
     for (const deadline = Date.now() + 60_000; !appRunning(started) && Date.now() < deadline;) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      started = run.processes();
+      started = remember(run.processes());
     }
     expect(describeProcesses(started)).toMatch(/postgres/);
     expect(appRunning(started)).toBe(true);

@@ -3,23 +3,19 @@
  * event stream open: the verdict judges the run (PASS, exit 0) and comes within the stated bound,
  * and no process of the run is left, PostgreSQL included. A second Ctrl-C stops at once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { CTRL_C, runInTerminal, type TerminalRun } from '../helpers/terminal.js';
+import { describe, expect, it } from 'vitest';
 import {
-  describeProcesses,
-  killSurvivors,
-  survivorsAfter,
-  type ProcessRecord,
-} from '../helpers/process-tree.js';
+  CTRL_C,
+  runInTerminal,
+  terminalScope,
+  pressCtrlCAgain,
+  type TerminalRun,
+} from '../helpers/terminal.js';
+import { describeProcesses, survivorsAfter } from '../helpers/process-tree.js';
 import { STOP_BOUNDS_MS } from '../../local/stop-bounds.js';
 import { openEventStream } from '../helpers/event-stream.js';
-import { SAME_KEYPRESS_MS } from '../../local/interrupts.js';
 
-let started: ProcessRecord[] = [];
-afterEach(() => {
-  killSurvivors(started);
-  started = [];
-});
+const { remember } = terminalScope('demo-ctrl-c');
 
 /** Starts the demo (rotating every 3 s) and waits for its dashboard and one finished rotation. */
 async function demoAfterOneRotation(): Promise<{ run: TerminalRun; dashboard: string }> {
@@ -35,7 +31,7 @@ describe('npm run demo in a terminal', () => {
     const events = await openEventStream(`${dashboard}/events`);
     await events.waitFor('status');
 
-    started = run.processes();
+    const started = remember(run.processes());
     expect(describeProcesses(started)).toMatch(/postgres/);
     const pressedAt = Date.now();
     run.press(CTRL_C);
@@ -55,13 +51,11 @@ describe('npm run demo in a terminal', () => {
 
   it('a second Ctrl-C stops at once, says so, exits non-zero and leaves nothing running', async () => {
     const { run } = await demoAfterOneRotation();
-    started = run.processes();
+    const started = remember(run.processes());
     run.press(CTRL_C);
     const pressedAt = Date.now();
     await run.waitFor(/stopping \(Ctrl-C\)/);
-    // A person's second press, not the first one delivered twice (see local/interrupts.ts).
-    await new Promise((resolve) => setTimeout(resolve, pressedAt + SAME_KEYPRESS_MS + 100 - Date.now()));
-    run.press(CTRL_C);
+    await pressCtrlCAgain(run, pressedAt);
     await run.waitFor(/second Ctrl-C/);
     const { code } = await run.exited;
 
@@ -72,7 +66,7 @@ describe('npm run demo in a terminal', () => {
 
   it('a demo that dies without stopping them leaves no task and no PostgreSQL behind', async () => {
     const { run } = await demoAfterOneRotation();
-    started = run.processes();
+    const started = remember(run.processes());
     const demo = started.find((p) => p.command.includes('demo/main.ts'));
     expect(demo, describeProcesses(started)).toBeDefined();
     process.kill(demo?.pid ?? 0, 'SIGKILL');

@@ -3,30 +3,15 @@
  * and reports what ran, prints an INTERRUPTED verdict within the stated bound, exits 130, and
  * leaves no process behind (tasks, PostgreSQL). A second Ctrl-C stops at once.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { STOP_BOUNDS_MS } from '../../local/stop-bounds.js';
 import type { DrillReport } from '../../proof/drill/report.js';
-import { SAME_KEYPRESS_MS } from '../../local/interrupts.js';
-import { CTRL_C, runInTerminal } from '../helpers/terminal.js';
-import {
-  describeProcesses,
-  killSurvivors,
-  survivorsAfter,
-  type ProcessRecord,
-} from '../helpers/process-tree.js';
+import { CTRL_C, runInTerminal, terminalScope, pressCtrlCAgain } from '../helpers/terminal.js';
+import { describeProcesses, survivorsAfter } from '../helpers/process-tree.js';
 
-const out = mkdtempSync(join(tmpdir(), 'drill-ctrl-c-'));
-afterAll(() => {
-  rmSync(out, { recursive: true, force: true });
-});
-let started: ProcessRecord[] = [];
-afterEach(() => {
-  killSurvivors(started);
-  started = [];
-});
+const { dir: out, remember } = terminalScope('drill-ctrl-c');
 
 const DRILL = `npm run drill -- --rotations 2 --duration 30 --rate 50 --out ${out}`;
 
@@ -34,7 +19,7 @@ describe('npm run drill in a terminal', () => {
   it('one Ctrl-C after the first rotation: a partial report, INTERRUPTED, exit 130, nothing left', async () => {
     const run = runInTerminal(DRILL);
     await run.waitFor(/rotation 1\/2: version \w+ is AWSCURRENT/);
-    started = run.processes();
+    const started = remember(run.processes());
     expect(describeProcesses(started)).toMatch(/postgres/);
     const pressedAt = Date.now();
     run.press(CTRL_C);
@@ -61,17 +46,16 @@ describe('npm run drill in a terminal', () => {
 
   it('Ctrl-C while it starts, then a second one: stops at once, no report, nothing left running', async () => {
     const run = runInTerminal(DRILL);
+    // Start-up keeps starting processes (the tasks) until the second press: watch them all.
+    const watch = run.watchProcesses();
     await run.waitFor(/rotation function registered/);
     run.press(CTRL_C);
     const pressedAt = Date.now();
     await run.waitFor(/Ctrl-C: stopping once start-up is done/);
-    started = run.processes();
-    // A person's second press, not the first one delivered twice (see local/interrupts.ts).
-    await new Promise((resolve) => setTimeout(resolve, pressedAt + SAME_KEYPRESS_MS + 100 - Date.now()));
-    started = [...started, ...run.processes()];
-    run.press(CTRL_C);
+    await pressCtrlCAgain(run, pressedAt);
     const [verdict] = await run.waitFor(/^verdict: .*$/m);
     const { code } = await run.exited;
+    const started = remember(watch.stop());
 
     expect(verdict).toBe('verdict: INTERRUPTED (second Ctrl-C: stopped at once, no report)');
     expect(code).toBe(130);

@@ -2,28 +2,14 @@
  * `npm run stack` in a real terminal, stopped with the Ctrl-C key: `stack stopped` within the stated
  * bound, exit 0, its env file removed, and no PostgreSQL left running.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { STOP_BOUNDS_MS } from '../../local/stop-bounds.js';
-import { CTRL_C, runInTerminal } from '../helpers/terminal.js';
-import {
-  describeProcesses,
-  killSurvivors,
-  survivorsAfter,
-  type ProcessRecord,
-} from '../helpers/process-tree.js';
+import { CTRL_C, runInTerminal, terminalScope } from '../helpers/terminal.js';
+import { describeProcesses, survivorsAfter } from '../helpers/process-tree.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'stack-ctrl-c-'));
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-let started: ProcessRecord[] = [];
-afterEach(() => {
-  killSurvivors(started);
-  started = [];
-});
+const { dir, remember } = terminalScope('stack-ctrl-c');
 
 describe('npm run stack in a terminal', () => {
   it('Ctrl-C: "stack stopped" within the bound, exit 0, env file gone, nothing left running', async () => {
@@ -31,7 +17,7 @@ describe('npm run stack in a terminal', () => {
     const run = runInTerminal(`npm run stack -- --env-out ${envFile}`);
     await run.waitFor(/stack ready/);
     expect(existsSync(envFile)).toBe(true);
-    started = run.processes();
+    const started = remember(run.processes());
     expect(describeProcesses(started)).toMatch(/postgres/);
 
     const pressedAt = Date.now();
