@@ -243,9 +243,11 @@ export function summaryTable(r: DrillReport): string {
     lines.push(`endpoint calls by caller: ${callers.join(', ')}`);
   }
   lines.push(
-    r.settle.settled
-      ? `after the load: every task on the final version within ${r.settle.waitedMs} ms (bound ${r.settle.boundMs} ms)`
-      : `after the load: not every task on the final version within ${r.settle.boundMs} ms`,
+    r.interrupted
+      ? 'after the load: not waited for (interrupted)'
+      : r.settle.settled
+        ? `after the load: every task on the final version within ${r.settle.waitedMs} ms (bound ${r.settle.boundMs} ms)`
+        : `after the load: not every task on the final version within ${r.settle.boundMs} ms`,
   );
   lines.push(...fleetLines(r.fleet));
   const okRot = r.rotations.filter((x) => x.ok);

@@ -331,10 +331,12 @@ async function drill(
   const settle = stopped.interrupted ? { settled: false, waitedMs: 0, boundMs: 0 } : await settleAfterLoad();
   targets.stop();
   say(
-    `load done: ${load.records.length} requests; ` +
-      (settle.settled
-        ? `every task reported the final version ${settle.waitedMs} ms later; checking`
-        : `not every task reported the final version within ${settle.boundMs} ms; checking`),
+    stopped.interrupted
+      ? `load stopped (${stopped.interrupted.reason}): ${load.records.length} requests; checking what ran`
+      : `load done: ${load.records.length} requests; ` +
+          (settle.settled
+            ? `every task reported the final version ${settle.waitedMs} ms later; checking`
+            : `not every task reported the final version within ${settle.boundMs} ms; checking`),
   );
 
   const taskMetrics = await Promise.all(env.targetUrls.map((u) => scrapeTask(u)));

@@ -28,6 +28,7 @@ describe('npm run drill in a terminal', () => {
     const { code } = await run.exited;
 
     expect(verdict).toMatch(/^verdict: INTERRUPTED \(Ctrl-C after \d+\.\d s of 30 s: a partial run/);
+    expect(run.output()).toMatch(/load stopped \(Ctrl-C\): \d+ requests; checking what ran/);
     expect(code).toBe(130);
     expect(verdictAfterMs).toBeLessThanOrEqual(STOP_BOUNDS_MS.drill);
     const json = readdirSync(out).find((f) => f.endsWith('.json'));
