@@ -17,7 +17,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -89,6 +89,9 @@ const SUPERUSER_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 const SETTING_NAME_PATTERN = /^[a-z_][a-z0-9_.]*$/;
 const PROCESS_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
 const MAX_PORT_ATTEMPTS = 5;
+const INSTANCE_PREFIX = 'embedded-pg-';
+/** Older than this and without a live server: left by a process that was killed (SIGKILL). */
+const ABANDONED_AFTER_MS = 10 * 60_000;
 
 let embeddedPostgresModule: Promise<typeof EmbeddedPostgresClass> | undefined;
 
@@ -181,7 +184,8 @@ export async function startEmbeddedPostgres(
   const EmbeddedPostgres = await loadEmbeddedPostgres();
 
   const host = '127.0.0.1';
-  const baseDir = await mkdtemp(join(tmpdir(), 'embedded-pg-'));
+  await removeAbandonedInstances();
+  const baseDir = await mkdtemp(join(tmpdir(), INSTANCE_PREFIX));
   const dataDir = join(baseDir, 'data');
   const logFile = options.logFile ?? join(baseDir, 'postgres.log');
   let server: ServerProcess | undefined;
@@ -362,6 +366,26 @@ export async function startEmbeddedPostgres(
   }
 }
 
+/**
+ * Removes the temp directories of instances whose owner was killed outright (its exit hook never
+ * ran; the server itself stopped on its parent-death signal): old enough not to be one still
+ * starting, and with no live server in postmaster.pid.
+ */
+async function removeAbandonedInstances(): Promise<void> {
+  const now = Date.now();
+  for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(INSTANCE_PREFIX))) {
+    const dir = join(tmpdir(), name);
+    try {
+      if (now - statSync(dir).mtimeMs < ABANDONED_AFTER_MS) continue;
+      const pid = await postmasterPid(join(dir, 'data')).catch(() => undefined);
+      if (pid !== undefined && signalIfAlive(pid, 0)) continue;
+      await rm(dir, { recursive: true, force: true });
+    } catch {
+      // Another user's, or gone meanwhile: not ours to clean.
+    }
+  }
+}
+
 /** The postmaster's pid: the first line of postmaster.pid in the data directory. */
 async function postmasterPid(dataDir: string): Promise<number> {
   const pid = Number.parseInt(
@@ -397,8 +421,8 @@ function childPids(parent: number): number[] {
     .filter((pid) => procStat(pid)?.ppid === parent);
 }
 
-/** Sends `signal`; false when the process is already gone. */
-function signalIfAlive(pid: number, signal: NodeJS.Signals): boolean {
+/** Sends `signal` (0: only checks it exists); false when the process is already gone. */
+function signalIfAlive(pid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(pid, signal);
     return true;

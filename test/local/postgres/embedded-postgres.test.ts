@@ -1,4 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +20,11 @@ async function connectionError(config: pg.ClientConfig): Promise<{ code?: string
   } catch (err) {
     return err as { code?: string };
   }
+}
+
+/** The pid of a process that has exited (and been reaped): no process has it for now. */
+function deadPid(): number {
+  return spawnSync('true').pid;
 }
 
 describe('embedded PostgreSQL', () => {
@@ -150,6 +158,27 @@ describe('embedded PostgreSQL lifecycle', () => {
     });
     expect(err?.code).toBe('ECONNREFUSED');
     await server.stop(); // idempotent
+  });
+
+  it('removes the data an owner killed outright left behind, never a live or a new instance', async () => {
+    // An instance whose owner got SIGKILL: its server stopped (parent-death signal), its data stayed.
+    const abandoned = mkdtempSync(join(tmpdir(), 'embedded-pg-'));
+    mkdirSync(join(abandoned, 'data'));
+    writeFileSync(join(abandoned, 'data', 'postmaster.pid'), `${deadPid()}\n`);
+    const longAgo = new Date(Date.now() - 60 * 60_000);
+    utimesSync(abandoned, longAgo, longAgo);
+    // One still starting (recent, no postmaster.pid yet), and an old one whose server is live.
+    const starting = mkdtempSync(join(tmpdir(), 'embedded-pg-'));
+    const live = await startEmbeddedPostgres();
+    utimesSync(live.baseDir, longAgo, longAgo);
+
+    const next = await startEmbeddedPostgres();
+    await next.stop();
+    expect(existsSync(abandoned)).toBe(false);
+    expect(existsSync(starting)).toBe(true);
+    expect(existsSync(live.dataDir)).toBe(true);
+    await live.stop();
+    rmSync(starting, { recursive: true });
   });
 
   it('uses a given superuser and password', async () => {
