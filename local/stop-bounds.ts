@@ -18,4 +18,6 @@ export const STOP_BOUNDS_MS = {
   drill: 10_000,
   /** `npm run stack`: PostgreSQL's fast shutdown and the endpoint's close. Well under a second. */
   stack: 5000,
+  /** `npm run bench`: stops at once (the app variants killed, PostgreSQL's immediate shutdown). */
+  bench: 5000,
 } as const;

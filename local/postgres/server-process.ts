@@ -11,6 +11,22 @@ import { spawnInOwnGroup } from '../own-group.js';
 
 const READY = 'database system is ready to accept connections';
 
+/**
+ * Feeds the server's stderr chunk by chunk; true once the ready line has passed. The line may be
+ * split between two chunks, and one chunk can carry more lines after it (clients knocking while
+ * the server starts): it looks at the previous chunk's end and the whole new chunk.
+ */
+export function readinessDetector(): (chunk: string) => boolean {
+  let tail = '';
+  let ready = false;
+  return (chunk) => {
+    const seen = tail + chunk;
+    ready ||= seen.includes(READY);
+    tail = seen.slice(-READY.length);
+    return ready;
+  };
+}
+
 export interface ServerBinaries {
   initdb: string;
   postgres: string;
@@ -85,11 +101,10 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      let seen = '';
+      const isReady = readinessDetector();
       child.stderr?.setEncoding('utf8').on('data', (text: string) => {
         options.onLog(text);
-        seen = (seen + text).slice(-READY.length * 2);
-        if (seen.includes(READY)) resolve();
+        if (isReady(text)) resolve();
       });
       child.once('error', reject);
       child.once('exit', () => {

@@ -109,6 +109,7 @@ export function killSurvivors(records: readonly ProcessRecord[]): void {
   }
 }
 
+/** One line per process, its command cut to 120 characters: for messages, not for matching. */
 export function describeProcesses(records: readonly ProcessRecord[]): string {
   return records.map((p) => `${p.pid} ${p.command.slice(0, 120)}`).join('\n');
 }
