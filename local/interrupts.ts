@@ -37,5 +37,5 @@ export function onInterrupt(handlers: InterruptHandlers): void {
   });
 }
 
-/** The exit code of a command stopped by a signal: 128 + the signal's number, as shells report it. */
+/** The exit code of an interrupted command: 130, as a shell reports one that Ctrl-C ended (128 + SIGINT). */
 export const INTERRUPTED_EXIT_CODE = 130;
