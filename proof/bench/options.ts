@@ -22,6 +22,12 @@ export interface BenchOptions {
   saturationSeconds: number;
   restMs: number;
   commonSeconds: number;
+  /** Side by side (paired-cost.ts): rounds (fresh processes each), windows per round, seconds each, rate per process, warm-up. 0 rounds: skipped. */
+  sideBySideRounds: number;
+  sideBySideWindows: number;
+  sideBySideSeconds: number;
+  sideBySideRate: number;
+  sideBySideWarmupSeconds: number;
   rotations: number;
   /** Seconds between two rotations, and after the last one (rotationSchedule). */
   rotationSpacingSeconds: number;
@@ -66,6 +72,10 @@ export const USAGE = `npm run bench -- [options]
   --write-docs [--docs <file>]  also regenerate ${DEFAULT_DOCS} (or <file>) from the report
   --from <report.json>       no run: only regenerate the docs from that report (implies --write-docs)
   --strict                   the cost targets (throughput and CPU per request) also decide the exit code
+  side by side: baseline, this app and naive at once, each at --side-by-side-rate <req/s> (120), CPU read
+             over the same --side-by-side-seconds <s> (8; quick 3) in each of --side-by-side-windows <n>
+             (6; quick 2) per round, after 10 s of warm-up (quick 2 s); --side-by-side-rounds <n> (4; quick 1;
+             0 skips it), each with fresh processes
   --cpu-prof <dir>           CPU profiles (node --cpu-prof) of each variant's first trial, in <dir>/<variant>/
   trial:     --warmup-seconds <s> (1.5; quick 0.5)  --saturation-seconds <s> (3; quick 1.5, after 1 s; quick 0.5 s)
              --common-seconds <s> (4; quick 1.5)  --rest-ms <ms> (500; quick 250)
@@ -96,6 +106,10 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         'rest-ms': { type: 'string' },
         'common-seconds': { type: 'string' },
         'rotation-spacing-seconds': { type: 'string' },
+        'side-by-side-rounds': { type: 'string' },
+        'side-by-side-windows': { type: 'string' },
+        'side-by-side-seconds': { type: 'string' },
+        'side-by-side-rate': { type: 'string', default: '120' },
         rotations: { type: 'string' },
         'refresh-seconds': { type: 'string', default: '5' },
         'max-lifetime-seconds': { type: 'string', default: '10' },
@@ -169,6 +183,17 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     ),
     restMs: num('rest-ms', pick(values['rest-ms'], '500', '250'), 0, 60_000),
     commonSeconds: num('common-seconds', pick(values['common-seconds'], '4', '1.5'), 1, 600, false),
+    sideBySideRounds: num('side-by-side-rounds', pick(values['side-by-side-rounds'], '4', '1'), 0, 50),
+    sideBySideWindows: num('side-by-side-windows', pick(values['side-by-side-windows'], '6', '2'), 1, 200),
+    sideBySideSeconds: num(
+      'side-by-side-seconds',
+      pick(values['side-by-side-seconds'], '8', '3'),
+      1,
+      600,
+      false,
+    ),
+    sideBySideRate: num('side-by-side-rate', values['side-by-side-rate'], 1, 2000, false),
+    sideBySideWarmupSeconds: quick ? 2 : 10,
     rotations: num('rotations', pick(values.rotations, '2', '1'), 1, 20),
     rotationSpacingSeconds: 0,
     rotationLeadSeconds: quick ? 1.5 : 3,

@@ -2,7 +2,7 @@
  * What Linux says about a process (/proc/<pid>): resident memory now (VmRSS) and at its peak
  * (VmHWM), and the CPU time it has used (utime + stime). null where /proc is not available.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { round } from './step.js';
 
 export interface MemoryReading {
@@ -41,4 +41,31 @@ export async function readCpuMs(pid: number | undefined): Promise<number | null>
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return Number.isFinite(utime) && Number.isFinite(stime) ? ((utime + stime) * 1000) / USER_HZ : null;
+}
+
+/**
+ * CPU time the process's threads have run, in ms with nanosecond resolution: the sum of each
+ * thread's /proc/<pid>/task/<tid>/schedstat run time. /proc/<pid>/stat counts in 10 ms ticks, too
+ * coarse for a ratio over a few seconds; a thread that exited is no longer counted (Node's threads
+ * live as long as the process). Falls back to readCpuMs where schedstat is not available.
+ */
+export async function readPreciseCpuMs(pid: number | undefined): Promise<number | null> {
+  if (pid === undefined) return null;
+  let tids: string[];
+  try {
+    tids = await readdir(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  let ns = 0;
+  for (const tid of tids) {
+    const schedstat = await read(`/proc/${pid}/task/${tid}/schedstat`);
+    const runNs = Number(schedstat?.split(' ')[0]);
+    if (schedstat === null || !Number.isFinite(runNs)) {
+      if (tid === String(pid)) return readCpuMs(pid);
+      continue; // a thread that exited between the listing and the read
+    }
+    ns += runNs;
+  }
+  return ns / 1e6;
 }

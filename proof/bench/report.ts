@@ -2,6 +2,7 @@
 import type { LeakScan } from '../drill/index.js';
 import type { RotationStrategy } from '../../rotation/config.js';
 import type { MachineInfo } from './machine.js';
+import type { PairedCostResult } from './paired-cost.js';
 import type { BenchOptions } from './options.js';
 import { READY_POLL_MS, type RotationResult } from './phases.js';
 import { SAMPLE_INTERVAL_MS } from './pg-connections.js';
@@ -16,7 +17,7 @@ import {
   type Spread,
 } from './stats.js';
 import type { TrialResult } from './trial.js';
-import type { RotationExpectation, VariantName } from './variants.js';
+import { VARIANTS, type RotationExpectation, type VariantName } from './variants.js';
 
 /** This app's saturation throughput ≥ 0.97 × the baseline's (the interval's lower bound). */
 export const THROUGHPUT_TARGET = 0.97;
@@ -27,6 +28,10 @@ export const CPU_TARGET = 1.03;
  * median with probability 1 − 2 × 0.5ⁿ (5 pairs: 94 %; 2 pairs, a quick run: 50 %).
  */
 export const MIN_PAIRS_TO_DECIDE = 5;
+/** Side by side: the identical pair must come out within these around 1.0 for the run to decide 3 %. */
+export const GAUGE_BOUNDS = [0.97, 1.03] as const;
+/** Side by side: rounds of fresh processes needed before the interval decides anything. */
+export const MIN_ROUNDS_TO_DECIDE = 2;
 
 /** Each figure over a variant's trials (median and range). */
 export interface VariantSummary {
@@ -81,17 +86,24 @@ export interface TargetCheck {
 
 export interface BenchReport {
   kind: 'benchmark';
-  version: 2;
+  version: 3;
   startedAt: string;
   finishedAt: string;
   durationSeconds: number;
   /** Where the time went, in seconds. */
-  durations: { stack: number; trials: number; rotationRuns: Partial<Record<RotationStrategy, number>> };
+  durations: {
+    stack: number;
+    sideBySide: number;
+    trials: number;
+    rotationRuns: Partial<Record<RotationStrategy, number>>;
+  };
   command: string;
   options: BenchOptions;
   machine: MachineInfo;
   definitions: Record<string, string>;
   variants: VariantReport[];
+  /** CPU per request of the variants running at the same time (paired-cost.ts); null: skipped. */
+  sideBySide: PairedCostResult | null;
   targets: TargetCheck[];
   verdict: { pass: boolean; reasons: string[] };
   leaks: LeakScan & { reportFileOccurrences: number | null };
@@ -204,8 +216,9 @@ export function costTarget(
   bound: number,
   higherIsBetter: boolean,
   quantity: string,
+  pairsName = 'paired trials',
 ): { met: boolean | null; measured: string } {
-  if (r === null) return { met: null, measured: 'not evaluated (no paired baseline trials)' };
+  if (r === null) return { met: null, measured: `not evaluated (no ${pairsName} with the baseline)` };
   const [lo, hi] = r.ci95;
   const onTheRightSide = higherIsBetter ? lo >= bound : hi <= bound;
   const onTheWrongSide = higherIsBetter ? hi < bound : lo > bound;
@@ -217,14 +230,18 @@ export function costTarget(
       : `; noise gauge, naive ÷ baseline: ${gauge.median.toFixed(2)} × (${interval(gauge)})` +
         (containsOne(gauge) ? '' : ', which does not contain 1.0: this run\u2019s machine was unsteady');
   const undecided = !enough
-    ? `; ${r.pairs.length} paired trials are too few to decide (${MIN_PAIRS_TO_DECIDE} needed)`
+    ? `; ${r.pairs.length} ${pairsName} are too few to decide (${MIN_PAIRS_TO_DECIDE} needed)`
     : met === null
       ? `; the interval spans ${bound}: the machine\u2019s noise is too large to decide in this run`
       : '';
   return { met, measured: `${describeRatio(r, quantity)}${undecided}${noise}` };
 }
 
-export function evaluateTargets(variants: readonly VariantReport[], options: BenchOptions): TargetCheck[] {
+export function evaluateTargets(
+  variants: readonly VariantReport[],
+  options: BenchOptions,
+  sideBySide: PairedCostResult | null,
+): TargetCheck[] {
   const app = variants.find((v) => v.name === 'this-app');
   if (!app) return [];
   const naive = variants.find((v) => v.name === 'naive');
@@ -239,14 +256,6 @@ export function evaluateTargets(variants: readonly VariantReport[], options: Ben
       higherIsBetter: true,
       quantity: 'throughput',
     },
-    {
-      name: 'CPU per request, rotations off',
-      target: `this app ≤ ${CPU_TARGET} × baseline at ${options.rate} req/s (the interval\u2019s upper bound)`,
-      ratio: (v: VariantReport | undefined) => v?.ratios.cpuPerRequest ?? null,
-      bound: CPU_TARGET,
-      higherIsBetter: false,
-      quantity: 'CPU per request',
-    },
   ];
   for (const c of costs)
     checks.push({
@@ -256,6 +265,7 @@ export function evaluateTargets(variants: readonly VariantReport[], options: Ben
       ...failedWhenMeasured,
       hard: options.strict,
     });
+  checks.push(...sideBySideTargets(sideBySide, options));
   for (const strategy of options.strategies) {
     const r = app.rotations[strategy];
     let measured: string;
@@ -297,6 +307,46 @@ export function evaluateTargets(variants: readonly VariantReport[], options: Ben
   return checks;
 }
 
+/**
+ * CPU per request from the side-by-side run, decided only when the run shows it can resolve 3 %:
+ * the identical pair (naive ÷ baseline) lies within GAUGE_BOUNDS and its interval contains 1.0.
+ */
+export function sideBySideTargets(sideBySide: PairedCostResult | null, options: BenchOptions): TargetCheck[] {
+  const gaugeTarget = `naive ÷ baseline side by side within ${GAUGE_BOUNDS[0]}–${GAUGE_BOUNDS[1]}, its interval containing 1.0`;
+  const cpuTarget = `this app ≤ ${CPU_TARGET} × baseline side by side at ${options.sideBySideRate} req/s (the interval\u2019s upper bound)`;
+  const hard = options.strict;
+  const app = sideBySide?.variants.find((v) => v.name === 'this-app')?.ratio ?? null;
+  const gauge = sideBySide?.variants.find((v) => v.name === 'naive')?.ratio ?? null;
+  if (sideBySide === null || gauge === null)
+    return [
+      { name: 'side by side: the identical pair', target: gaugeTarget, measured: 'not run', met: null, hard },
+      { name: 'CPU per request, rotations off', target: cpuTarget, measured: 'not run', met: null, hard },
+    ];
+  const enough = gauge.pairs.length >= MIN_PAIRS_TO_DECIDE && sideBySide.rounds >= MIN_ROUNDS_TO_DECIDE;
+  const resolves = containsOne(gauge) && gauge.ci95[0] >= GAUGE_BOUNDS[0] && gauge.ci95[1] <= GAUGE_BOUNDS[1];
+  const few = `${sideBySide.rounds} round(s), ${gauge.pairs.length} windows: too few to decide (${MIN_ROUNDS_TO_DECIDE} rounds and ${MIN_PAIRS_TO_DECIDE} windows needed)`;
+  const gaugeCheck: TargetCheck = {
+    name: 'side by side: the identical pair',
+    target: gaugeTarget,
+    measured: `${gauge.median.toFixed(3)} × [${interval(gauge)}]${enough ? '' : `; ${few}`}`,
+    met: enough ? resolves : null,
+    hard,
+  };
+  const cost = costTarget(app, null, CPU_TARGET, false, 'CPU per request', 'windows');
+  const cpuCheck: TargetCheck = {
+    name: 'CPU per request, rotations off',
+    target: cpuTarget,
+    measured: !enough
+      ? `${app ? describeRatio(app, 'CPU per request') : 'not measured'}; ${few}`
+      : resolves
+        ? cost.measured
+        : `${cost.measured}; undecided: the identical pair did not come out within ${GAUGE_BOUNDS[0]}–${GAUGE_BOUNDS[1]} around 1.0 in this run`,
+    met: enough && resolves ? cost.met : null,
+    hard,
+  };
+  return [gaugeCheck, cpuCheck];
+}
+
 export function verdictOf(
   targets: readonly TargetCheck[],
   variants: readonly VariantReport[],
@@ -320,8 +370,10 @@ export function spreadCell(s: Spread | null, digits = 2): string {
   return `${fixed(s.median, digits)} (${fixed(s.min, digits)}–${fixed(s.max, digits)})`;
 }
 /** "1.02 × [0.98–1.05]": the median paired ratio and its 95 % interval. */
-export function ratioCell(r: RatioEstimate | null): string {
-  return r === null ? '-' : `${r.median.toFixed(2)} × [${interval(r)}]`;
+export function ratioCell(r: RatioEstimate | null, digits = 2): string {
+  return r === null
+    ? '-'
+    : `${r.median.toFixed(digits)} × [${r.ci95[0].toFixed(digits)}–${r.ci95[1].toFixed(digits)}]`;
 }
 
 export interface Table {
@@ -366,7 +418,36 @@ export function reportTables(report: BenchReport): Table[] {
     return String(Math.max(...r.connections.map((c) => c.extra)));
   };
   const rotationHeader = ['variant', ...o.strategies.map((s) => `failed, ${s}`)];
+  const sbs = report.sideBySide;
+  const sideBySideTable: Table[] =
+    sbs === null
+      ? []
+      : [
+          {
+            title:
+              `CPU per request side by side (${sbs.rounds} rounds of fresh processes × ` +
+              `${sbs.windows.length / Math.max(1, sbs.rounds)} windows of ${sbs.windowSeconds} s, ` +
+              `all at ${sbs.rate} req/s at once; median (min–max) over the windows)`,
+            header: [
+              'variant',
+              'CPU ms / req',
+              'CPU ÷ baseline [95 %]',
+              'RSS MiB',
+              'RSS ÷ baseline',
+              'failed',
+            ],
+            rows: sbs.variants.map((v) => [
+              VARIANTS[v.name].title,
+              spreadCell(v.cpuMsPerRequest, 3),
+              v.name === 'baseline' ? '1' : ratioCell(v.ratio, 3),
+              spreadCell(v.rssMiB, 0),
+              v.name === 'baseline' ? '1' : v.rssRatio === null ? '-' : `${v.rssRatio.median.toFixed(2)} ×`,
+              String(v.failed),
+            ]),
+          },
+        ];
   return [
+    ...sideBySideTable,
     {
       title: `Cost, rotations off (median (min–max) of ${o.trials} interleaved trials per variant)`,
       header: costHeader,

@@ -10,6 +10,7 @@ import { progressLines } from '../cli/index.js';
 import { countPasswordsIn, scanForPasswords } from '../drill/index.js';
 import { describeMachine, loadAverage } from './machine.js';
 import type { BenchOptions } from './options.js';
+import { SIDE_BY_SIDE_VARIANTS, runPairedCost, type PairedCostResult } from './paired-cost.js';
 import { rotationPhase, type PhaseContext } from './phases.js';
 import {
   DEFINITIONS,
@@ -26,6 +27,9 @@ import { startBenchStack } from './stack.js';
 import { round } from './step.js';
 import { describeTrial, interleavedOrder, runTrial } from './trial.js';
 import { spawnVariant, VARIANTS, type VariantName } from './variants.js';
+
+/** The side-by-side processes run as shipped: the app's default refresh interval and connection lifetime. */
+const SIDE_BY_SIDE_ENV = { CREDENTIAL_REFRESH_SECONDS: '30', DB_POOL_MAX_LIFETIME_SECONDS: '300' };
 
 export interface BenchResult {
   report: BenchReport;
@@ -63,11 +67,13 @@ export async function runBench(
       // One profile per variant, of its first trial. One directory per variant, Node's own file
       // names: the module loader's thread writes a profile too.
       const profile = options.cpuProf !== undefined && phase.startsWith('trial') && !profiled.has(name);
+      const sideBySide = phase === 'side by side';
       if (profile) profiled.add(name);
       const task = await spawnVariant(name, bench, {
         ...(phase.startsWith('trial') && {
           env: { DB_POOL_MAX_LIFETIME_SECONDS: String(options.trialMaxLifetimeSeconds) },
         }),
+        ...(sideBySide && { env: SIDE_BY_SIDE_ENV }),
         ...(profile && {
           nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(resolve(options.cpuProf ?? '.'), name)}`],
         }),
@@ -92,9 +98,38 @@ export async function runBench(
     });
     const durations: BenchReport['durations'] = {
       stack: round((Date.now() - started.getTime()) / 1000, 1),
+      sideBySide: 0,
       trials: 0,
       rotationRuns: {},
     };
+
+    // Rotations off, side by side: the cost figure that can decide a few percent.
+    let sideBySide: PairedCostResult | null = null;
+    const together = SIDE_BY_SIDE_VARIANTS.filter((name) => options.variants.includes(name));
+    if (options.sideBySideRounds > 0 && together.length > 1) {
+      const sideBySideStarted = Date.now();
+      say(
+        `side by side: ${together.join(', ')} at ${options.sideBySideRate} req/s each, ` +
+          `${options.sideBySideRounds} × ${options.sideBySideWindows} windows of ${options.sideBySideSeconds} s`,
+      );
+      try {
+        sideBySide = await runPairedCost(ctx, together, (name) => spawner(name, 'side by side')(), {
+          rate: options.sideBySideRate,
+          rounds: options.sideBySideRounds,
+          warmupSeconds: options.sideBySideWarmupSeconds,
+          windowSeconds: options.sideBySideSeconds,
+          windows: options.sideBySideWindows,
+        });
+        for (const v of sideBySide.variants.filter((x) => x.ratio !== null))
+          say(
+            `side by side, ${VARIANTS[v.name].title}: CPU per request ${v.ratio?.median ?? '-'} × baseline ` +
+              `[${v.ratio?.ci95.join('–') ?? '-'}]`,
+          );
+      } catch (err) {
+        say(`side by side: could not run: ${(err as Error).message.split('\n')[0] ?? 'error'}`);
+      }
+      durations.sideBySide = round((Date.now() - sideBySideStarted) / 1000, 1);
+    }
 
     // Rotations off: round k runs every variant once, in the order rotated by k.
     const trialsStarted = Date.now();
@@ -148,12 +183,12 @@ export async function runBench(
       durations.rotationRuns[strategy] = round((Date.now() - strategyStarted) / 1000, 1);
     }
 
-    const targets = evaluateTargets(variants, options);
+    const targets = evaluateTargets(variants, options, sideBySide);
     const passwords = await bench.passwords();
     const finished = new Date();
     const report: BenchReport = {
       kind: 'benchmark',
-      version: 2,
+      version: 3,
       startedAt: started.toISOString(),
       finishedAt: finished.toISOString(),
       durationSeconds: Math.round((finished.getTime() - started.getTime()) / 1000),
@@ -163,6 +198,7 @@ export async function runBench(
       machine: describeMachine({ postgres, loadAtStart }),
       definitions: DEFINITIONS,
       variants,
+      sideBySide,
       targets,
       verdict: verdictOf(targets, variants),
       leaks: {

@@ -53,18 +53,53 @@ export function bootstrapMedianInterval(values: readonly number[], level = 0.95)
   return [quantileSorted(medians, tail), quantileSorted(medians, 1 - tail)];
 }
 
-/** variant ÷ baseline per round (rounds where either is missing or the baseline is 0 are skipped). */
-export function pairedRatio(
+/**
+ * Bootstrap interval of the median when the values come in groups that share something the
+ * groups do not (the windows of one set of processes): resample the groups, then the values within
+ * each chosen group, so the interval carries the differences between groups as well.
+ */
+export function clusteredMedianInterval(
+  groups: readonly (readonly number[])[],
+  level = 0.95,
+): [number, number] {
+  const nonEmpty = groups.filter((g) => g.length > 0);
+  const random = seededRandom(BOOTSTRAP_SEED);
+  const medians = Array.from({ length: BOOTSTRAP_RESAMPLES }, () =>
+    median(
+      sampleWithReplacement(nonEmpty, nonEmpty.length, random).flatMap((g) =>
+        sampleWithReplacement([...g], g.length, random),
+      ),
+    ),
+  ).sort((a, b) => a - b);
+  const tail = (1 - level) / 2;
+  return [quantileSorted(medians, tail), quantileSorted(medians, 1 - tail)];
+}
+
+/** variant ÷ baseline where both were measured (pairs where either is missing or the baseline is 0 are skipped). */
+export function ratiosOf(
   variant: readonly (number | null | undefined)[],
   baseline: readonly (number | null | undefined)[],
-): RatioEstimate | null {
+): number[] {
   const pairs: number[] = [];
   variant.forEach((v, i) => {
     const b = baseline[i];
     if (typeof v === 'number' && typeof b === 'number' && b > 0 && Number.isFinite(v)) pairs.push(v / b);
   });
+  return pairs;
+}
+
+/**
+ * variant ÷ baseline per pair (per round of trials), their median and its bootstrap interval;
+ * `interval` replaces the plain bootstrap where the pairs come in groups (clusteredMedianInterval).
+ */
+export function pairedRatio(
+  variant: readonly (number | null | undefined)[],
+  baseline: readonly (number | null | undefined)[],
+  interval: (pairs: number[]) => [number, number] = bootstrapMedianInterval,
+): RatioEstimate | null {
+  const pairs = ratiosOf(variant, baseline);
   if (pairs.length === 0) return null;
-  const [lo, hi] = bootstrapMedianInterval(pairs);
+  const [lo, hi] = interval(pairs);
   return {
     pairs: pairs.map((p) => round(p, 4)),
     median: round(median(pairs), 3),

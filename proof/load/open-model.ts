@@ -33,6 +33,8 @@ export interface OpenModelOptions {
   maxRequests?: number;
   /** Clock in ms (default performance.timeOrigin + performance.now()). */
   now?: () => number;
+  /** Intended time 0 on that clock (default: now). Runs given the same start keep one schedule. */
+  startAt?: number;
 }
 
 export const HARD_REQUEST_CAP = 5_000_000;
@@ -100,7 +102,7 @@ export function startOpenModel(options: OpenModelOptions): OpenModelRun {
   let seq = 0;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  const startedAt = clock();
+  const startedAt = options.startAt ?? clock();
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
 

@@ -68,6 +68,23 @@ describe('npm run bench', () => {
       if (!app || !baseline) throw new Error('a variant is missing');
       expect(app.error).toBeUndefined();
 
+      // Side by side: both processes at once, each at the same rate, every request answered, CPU read.
+      const sideBySide = report.sideBySide;
+      if (!sideBySide) throw new Error('no side-by-side run');
+      expect(sideBySide.windows).toHaveLength(report.options.sideBySideWindows);
+      const perWindow = sideBySide.rate * sideBySide.windowSeconds;
+      for (const w of sideBySide.windows)
+        for (const name of ['baseline', 'this-app'] as const) {
+          expect(w.ok[name]).toBe(perWindow);
+          expect(w.failed[name]).toBe(0);
+          expect(w.cpuMs[name]).toBeGreaterThan(0);
+        }
+      const together = sideBySide.variants.find((v) => v.name === 'this-app');
+      expect(together?.ratio?.pairs).toHaveLength(report.options.sideBySideWindows);
+      expect(together?.rssRatio?.median).toBeGreaterThan(0);
+      expect(sideBySide.variants.flatMap((v) => v.exitCodes)).toEqual([0, 0]);
+      expect(report.durations.sideBySide).toBeGreaterThan(0);
+
       // Rotations off: two interleaved rounds, each trial a fresh process with real figures.
       expect(report.options.trials).toBe(2);
       for (const v of report.variants) {
@@ -160,7 +177,8 @@ describe('npm run bench', () => {
       const regen = await bench(['--from', join(out, file), '--docs', docs]);
       expect(regen.code, regen.out).toBe(0);
       const md = readFileSync(docs, 'utf8');
-      expect(md.match(/^\| this app +\|/gm)).toHaveLength(3); // the cost, scale-out and rotation tables
+      // the side-by-side, cost, scale-out and rotation tables
+      expect(md.match(/^\| this app +\|/gm)).toHaveLength(4);
       expect(md).toContain('## How long each part takes');
       expect(md).toContain(report.command);
       expect(md).toContain(report.machine.cpuModel);
