@@ -22,6 +22,7 @@ import {
   rotateWith,
   type RotationOutcome,
 } from '../drill/index.js';
+import { CONNECTION_LOG_SETTINGS } from './connection-log.js';
 import { watchConnections, type ConnectionWatch } from './pg-connections.js';
 
 export interface BenchStack {
@@ -39,6 +40,8 @@ export interface BenchStack {
   /** RotateSecret with the strategy's function; resolves once the rotation finished or failed. */
   rotate(strategy: RotationStrategy): Promise<RotationOutcome>;
   postgresVersion(): Promise<string>;
+  /** The roles the app logs in as (alternating users: the user and its clone). */
+  appRoles: string[];
   /** Starts sampling the app roles' connections (pg_stat_activity, as the master user). */
   watchConnections(): ConnectionWatch;
   /** Every password of the run (all versions of the app secret, and the master): for the leak scan. */
@@ -55,6 +58,8 @@ export async function startBenchStack(options: {
   const functionLines: string[] = [];
   const stack = await startEmbeddedStack({
     log: (line) => stackLines.push(line),
+    // Each backend's start and end in the server log, exactly: connection-log.ts.
+    postgresSettings: CONNECTION_LOG_SETTINGS,
     rotation: {
       strategy: 'alternating-users',
       retry: { attempts: 3, delayMs: 500 },
@@ -111,6 +116,7 @@ export async function startBenchStack(options: {
           await app.end();
         }
       },
+      appRoles: appRoles(master.appUser),
       watchConnections: () => watchConnections(master.client, appRoles(master.appUser)),
       passwords: () => collectPasswords(secrets),
       async stop() {

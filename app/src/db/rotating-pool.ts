@@ -83,7 +83,7 @@ const identityOf = (c: DbCredentials) => `${c.username}@${c.host}:${c.port}/${c.
 /**
  * The database as routes see it, over a pool that follows the secret:
  * - a new password needs no new pool: pg reads `password` through a callback on every new connection;
- * - a new username (alternating users) builds a new pool, warms it to the old one's load, swaps it in
+ * - a new username (alternating users) builds a new pool, warms part of the old one's load, swaps it in
  *   and drains the old one (make before break);
  * - a connection refused for bad credentials triggers one shared refresh, then AWSPENDING and
  *   AWSPREVIOUS, with bounded jittered retries. Only acquiring a connection is retried, never a
@@ -462,8 +462,13 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
     if (this.#closed || identityOf(target) === old.identity) return;
     const startedAt = performance.now();
     const next = this.#createGeneration(target);
+    // Warmed connections are held beside the old pool's whole load, so warm a quarter of what it has
+    // in use, rounded down (at least one, verified: make before break). The old pool's idle connections
+    // close at the swap and its busy ones as their statements finish, within milliseconds; the
+    // requests arriving meanwhile share the warmed ones or open more on demand. Warming the whole
+    // load held up to twice the pool for the length of a burst of handshakes.
     const inUse = old.pool.totalCount - old.pool.idleCount;
-    const warmCount = Math.max(1, Math.min(inUse, this.#opts.db.poolMax));
+    const warmCount = Math.max(1, Math.min(Math.floor(inUse / 4), this.#opts.db.poolMax));
     const warmed = await this.#warm(next, warmCount);
     if (warmed < 0) {
       void next.pool.end();
