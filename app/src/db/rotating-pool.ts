@@ -84,7 +84,7 @@ const identityOf = (c: DbCredentials) => `${c.username}@${c.host}:${c.port}/${c.
  * The database as routes see it, over a pool that follows the secret:
  * - a new password needs no new pool: pg reads `password` through a callback on every new connection;
  * - a new username (alternating users) builds a new pool, warms part of the old one's load, swaps it in
- *   and drains the old one (make before break);
+ *   and drains the old one (make before break), the two sharing one pool size of connections;
  * - a connection refused for bad credentials triggers one shared refresh, then AWSPENDING and
  *   AWSPREVIOUS, with bounded jittered retries. Only acquiring a connection is retried, never a
  *   statement that may have taken effect.
@@ -106,6 +106,8 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   readonly #opts: RotatingPoolOptions;
   readonly #flights = new SingleFlight();
   readonly #draining = new Set<Promise<void>>();
+  /** Old pools still closing their connections: the active pool's ceiling leaves room for theirs. */
+  readonly #drainingGenerations = new Set<Generation>();
   #active: Generation;
   #generations = 0;
   #swapChain: Promise<void> = Promise.resolve();
@@ -463,10 +465,10 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
     const startedAt = performance.now();
     const next = this.#createGeneration(target);
     // Warmed connections are held beside the old pool's whole load, so warm a quarter of what it has
-    // in use, rounded down (at least one, verified: make before break). The old pool's idle connections
-    // close at the swap and its busy ones as their statements finish, within milliseconds; the
-    // requests arriving meanwhile share the warmed ones or open more on demand. Warming the whole
-    // load held up to twice the pool for the length of a burst of handshakes.
+    // in use, rounded down (at least one, verified: make before break). After the swap the old pool
+    // serves what was queued on it, then closes its connections as their work ends, within
+    // milliseconds under load; the new pool opens one more for each it closes (#drain), so the two
+    // together hold the pool size plus the warmed ones at most, not twice the pool.
     const inUse = old.pool.totalCount - old.pool.idleCount;
     const warmCount = Math.max(1, Math.min(Math.floor(inUse / 4), this.#opts.db.poolMax));
     const warmed = await this.#warm(next, warmCount);
@@ -475,12 +477,12 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       return; // keep serving on the old pool; the next cycle tries again
     }
     this.#active = next;
+    this.#drain(old);
     this.#opts.metrics.poolSwaps.inc();
     this.#opts.metrics.poolSwapDuration.observe((performance.now() - startedAt) / 1000);
     const swap: PoolSwap = { from: old.username, to: next.username, generation: next.generation, warmed };
     this.#opts.logger.info(swap, 'database pool swapped; draining the old one');
     this.emit('swap', swap);
-    this.#drain(old);
   }
 
   /**
@@ -523,6 +525,13 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   }
 
   #drain(generation: Generation): void {
+    // Each connection the old pool closes makes room for one on the active pool (capacity-ceiling.ts).
+    const makeRoom = () => {
+      this.#active.ceiling.apply();
+    };
+    this.#drainingGenerations.add(generation);
+    generation.pool.on('remove', makeRoom);
+    makeRoom();
     const drained = this.#serveQueued(generation.pool)
       .then(() => generation.pool.end())
       .catch((err: unknown) => {
@@ -530,11 +539,20 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       })
       .then(() => {
         const event = { generation: generation.generation, username: generation.username };
+        this.#drainingGenerations.delete(generation);
+        makeRoom();
         this.#opts.logger.info(event, 'pool drained');
         this.#draining.delete(drained);
         this.emit('drained', event);
       });
     this.#draining.add(drained);
+  }
+
+  /** Connections held by the pools being drained, other than `generation`'s own. */
+  #heldByOthers(generation: Generation): number {
+    let held = 0;
+    for (const g of this.#drainingGenerations) if (g !== generation) held += g.pool.totalCount;
+    return held;
   }
 
   /**
@@ -578,6 +596,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       relaxMs: CAPACITY_RELAX_MS,
       idleMs: IDLE_TIMEOUT_MS,
       scarceIdleMs: SCARCE_IDLE_TIMEOUT_MS,
+      heldElsewhere: () => this.#heldByOthers(generation),
     });
     generation.pool.on('error', (err) => {
       this.#opts.logger.warn(

@@ -57,3 +57,35 @@ describe('CapacityCeiling', () => {
     expect(ceiling.current).toBe(2);
   });
 });
+
+describe('CapacityCeiling shared with a draining pool', () => {
+  it('leaves room for the connections another pool still holds, and takes it back as they close', () => {
+    const pool = fakePool(10, 2);
+    let elsewhere = 10;
+    const ceiling = new CapacityCeiling(pool, { ...settings(10), heldElsewhere: () => elsewhere });
+    // the old pool holds the whole size: the new one keeps to one connection (work waits for it)
+    expect(ceiling.current).toBe(1);
+    elsewhere = 7;
+    ceiling.apply();
+    expect(ceiling.current).toBe(3);
+    elsewhere = 0;
+    ceiling.apply();
+    expect(ceiling.current).toBe(10);
+  });
+
+  it('keeps the lower of the learned ceiling and the room left', () => {
+    const pool = fakePool(10, 4);
+    let elsewhere = 0;
+    const ceiling = new CapacityCeiling(pool, { ...settings(10), heldElsewhere: () => elsewhere });
+    ceiling.refused(0);
+    expect(ceiling.current).toBe(4);
+    elsewhere = 8;
+    ceiling.apply();
+    expect(ceiling.current).toBe(2);
+    elsewhere = 0;
+    ceiling.apply();
+    expect(ceiling.current).toBe(4); // still what the server allowed
+    ceiling.relax(5000);
+    expect(ceiling.current).toBe(5);
+  });
+});
