@@ -25,8 +25,6 @@ export interface HeapGuardSettings {
   rate: number;
   /** The process's CREDENTIAL_REFRESH_SECONDS: it finds each rotation this soon (the app's minimum is 1). */
   refreshSeconds: number;
-  /** After the old pool drained, with the load running, before the heap is read. */
-  settleMs: number;
   /** A rotation's swap and drain must be seen within this. */
   swapTimeoutMs: number;
   /** Everything stops after this long, finished or not. */
@@ -39,7 +37,6 @@ export const HEAP_GUARD_DEFAULTS: HeapGuardSettings = {
   maxGrowth: 1.05,
   rate: 40,
   refreshSeconds: 1,
-  settleMs: 250,
   swapTimeoutMs: 10_000,
   maxSeconds: 90,
 };
@@ -120,7 +117,6 @@ export async function runHeapGuard(
         }
         // Generation k served until rotation k; its drain means the swap to k + 1 is done too.
         await pool.waitFor((e) => e.kind === 'drained' && e.generation === k, settings.swapTimeoutMs);
-        await new Promise((resolve) => setTimeout(resolve, settings.settleMs));
         const heap = await heapUsedAfterGc(inspector);
         const memory = await readMemory(task.child.pid);
         readings.push({

@@ -28,6 +28,10 @@ export interface BenchOptions {
   sideBySideSeconds: number;
   sideBySideRate: number;
   sideBySideWarmupSeconds: number;
+  /** Rotations per strategy under heavy load (heavy-rotations.ts); 0: skipped. */
+  heavyRotations: number;
+  /** Alternating-users rotations of the heap guard (heap-guard.ts); 0: skipped. */
+  heapRotations: number;
   rotations: number;
   /** Seconds between two rotations, and after the last one (rotationSchedule). */
   rotationSpacingSeconds: number;
@@ -76,6 +80,9 @@ export const USAGE = `npm run bench -- [options]
              over the same --side-by-side-seconds <s> (8; quick 3) in each of --side-by-side-windows <n>
              (6; quick 2) per round, after 10 s of warm-up (quick 2 s); --side-by-side-rounds <n> (4; quick 1;
              0 skips it), each with fresh processes
+  heavy load: --heavy-rotations <n> per strategy (3; quick 1; 0 skips it), this app alone at 70 % of its
+             saturation in this run's trials
+  heap guard: --heap-rotations <n> (20; 0 skips it) alternating-users pool swaps at 40 req/s, heap after GC
   --cpu-prof <dir>           CPU profiles (node --cpu-prof) of each variant's first trial, in <dir>/<variant>/
   trial:     --warmup-seconds <s> (1.5; quick 0.5)  --saturation-seconds <s> (3; quick 1.5, after 1 s; quick 0.5 s)
              --common-seconds <s> (4; quick 1.5)  --rest-ms <ms> (500; quick 250)
@@ -84,7 +91,7 @@ export const USAGE = `npm run bench -- [options]
              refresh + 0.5 = 5.5): a run lasts 3 + 2 × 11 = 25 s (quick 7 s)
   app:       --refresh-seconds <s> (5)  --max-lifetime-seconds <s> (10, rotation runs; trials keep the app's 300),
              as the drill gives its tasks
-  --max-minutes <m>          hard stop (default 15)
+  --max-minutes <m>          hard stop (default 25)
   --quiet                    no per-trial lines`;
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
@@ -107,6 +114,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         'common-seconds': { type: 'string' },
         'rotation-spacing-seconds': { type: 'string' },
         'side-by-side-rounds': { type: 'string' },
+        'heavy-rotations': { type: 'string' },
+        'heap-rotations': { type: 'string', default: '20' },
         'side-by-side-windows': { type: 'string' },
         'side-by-side-seconds': { type: 'string' },
         'side-by-side-rate': { type: 'string', default: '120' },
@@ -118,7 +127,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         docs: { type: 'string' },
         from: { type: 'string' },
         'cpu-prof': { type: 'string' },
-        'max-minutes': { type: 'string', default: '15' },
+        'max-minutes': { type: 'string', default: '25' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -194,6 +203,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     ),
     sideBySideRate: num('side-by-side-rate', values['side-by-side-rate'], 1, 2000, false),
     sideBySideWarmupSeconds: quick ? 2 : 10,
+    heavyRotations: num('heavy-rotations', pick(values['heavy-rotations'], '3', '1'), 0, 20),
+    heapRotations: num('heap-rotations', values['heap-rotations'], 0, 100),
     rotations: num('rotations', pick(values.rotations, '2', '1'), 1, 20),
     rotationSpacingSeconds: 0,
     rotationLeadSeconds: quick ? 1.5 : 3,
@@ -227,6 +238,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   options.rotationSeconds = options.rotationLeadSeconds + options.rotations * options.rotationSpacingSeconds;
   if (values.docs !== undefined && !values['write-docs'] && values.from === undefined)
     problems.push('--docs needs --write-docs or --from');
+  if (options.heapRotations > 0 && options.heapRotations < 3)
+    problems.push('--heap-rotations must be 0 (skip) or at least 3: the heap after the 2nd is the reference');
   if (values['cpu-prof'] !== undefined && values['cpu-prof'].trim() === '')
     problems.push('--cpu-prof needs a directory');
   if (problems.length > 0) throw new UsageError(problems.join('\n'));

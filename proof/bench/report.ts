@@ -1,6 +1,8 @@
 /** The bench's report: the JSON document, the evaluation of this app's targets, the terminal tables. */
 import type { LeakScan } from '../drill/index.js';
 import type { RotationStrategy } from '../../rotation/config.js';
+import type { HeapGuardResult } from './heap-guard.js';
+import { HEAVY_ROTATION_GOALS, type HeavyRotationsResult } from './heavy-rotations.js';
 import type { MachineInfo } from './machine.js';
 import type { PairedCostResult } from './paired-cost.js';
 import type { BenchOptions } from './options.js';
@@ -95,6 +97,8 @@ export interface BenchReport {
     stack: number;
     sideBySide: number;
     trials: number;
+    heavyRotations: number;
+    heapGuard: number;
     rotationRuns: Partial<Record<RotationStrategy, number>>;
   };
   command: string;
@@ -104,12 +108,30 @@ export interface BenchReport {
   variants: VariantReport[];
   /** CPU per request of the variants running at the same time (paired-cost.ts); null: skipped. */
   sideBySide: PairedCostResult | null;
+  /** This app alone, rotations at 70 % of its saturation (heavy-rotations.ts); null: skipped. */
+  heavyRotations: HeavyRotationsResult | null;
+  /** Heap after GC across many pool swaps (heap-guard.ts); null: skipped. */
+  heapGuard: HeapGuardResult | null;
   targets: TargetCheck[];
   verdict: { pass: boolean; reasons: string[] };
   leaks: LeakScan & { reportFileOccurrences: number | null };
 }
 
 export const DEFINITIONS = {
+  sideBySide:
+    'baseline, this app and naive running at once, each behind its own open-model load at --side-by-side-rate, with the same request sequence (one seed) from one generator process; request i of a window is due for every process at start + i / rate, each offset by a third of the gap, the order of the offsets turned by one each window. CPU per request of each process over the same seconds; the ratio to the baseline per window. Whatever else the machine does in a window falls on all three alike',
+  sideBySideRound:
+    'a fresh set of the processes (started one at a time, the order turned by one each round), 10 s of unmeasured warm-up, then --side-by-side-windows windows. Two processes of the same code differ by about a percent (where their memory landed, what the JIT decided), which windows of one set cannot average out: the interval is bootstrapped by round, then by window within each resampled round',
+  threadCpu:
+    'side by side: the run time of each of the process’s threads (/proc/<pid>/task/<tid>/schedstat, nanoseconds), summed: /proc/<pid>/stat counts in 10 ms ticks, about 1 % of a window',
+  identicalPair:
+    'naive ÷ baseline side by side: the same plain pool on the same routes, so its interval shows what the measurement can resolve; the CPU target is decided only when it lies within 0.97–1.03 and contains 1.0',
+  heavyLoad:
+    'this app alone under open-model load at 70 % of the saturation throughput its trials reached in the same run (their median), after 3 s of unmeasured warm-up (quick: 2 s); rotations 5 s into the load (quick: 3 s), then one every 10 s (quick: 6 s), and as long after the last. The rotation window is the drill’s, stretched to the old pool’s drain (+1 s) when the app found the rotation later',
+  serverLogConnections:
+    'under heavy load, connections come from PostgreSQL’s own log (log_connections, log_disconnections, epoch-ms timestamps): each backend of the app’s roles from its start to its end, exactly, so a swap’s overlap of old and new connections is counted however short. Steady: the median number held outside the windows; peak: the most held at once in a window; opened: backends started in the window',
+  heapGuard:
+    'one this-app process through --heap-rotations alternating-users rotations (each one a pool swap) at 40 req/s, refreshing every second; after each swap’s old pool drained, two forced garbage collections and the V8 heap used, through the inspector on 127.0.0.1 (HeapProfiler.collectGarbage, Runtime.getHeapUsage). The heap after the last swap must stay within 5 % of the heap after the 2nd: a swap must not leak pools, listeners, timers or metric label sets',
   trial:
     'one fresh process of a variant, rotations off: started, ready, an open-model warm-up at --rate (not measured), the saturation run, then the common-rate run; stopped',
   interleaving:
@@ -141,7 +163,8 @@ export const DEFINITIONS = {
   rotationWindow: 'from RotateSecret to AWSCURRENT moved, plus 5 s',
   secretsManagerCalls:
     'the process\u2019s calls in the endpoint\u2019s call log (its access key id, inside its lifetime); steady: from ready to the end of each trial, pooled over the trials; per refresh interval = interval ÷ mean gap between calls',
-  memory: 'VmRSS (at the end of a trial) and VmHWM (peak) from /proc/<pid>/status of the app process',
+  memory:
+    'VmRSS and VmHWM (peak) from /proc/<pid>/status of the app process; in the trials, read after the common-rate run, which follows the saturation run (so the RSS is what the process kept from saturation; the peak is the saturation peak); side by side, at the end of each round, after its warm-up and windows at --side-by-side-rate and nothing else',
 };
 
 const isTrial = (t: VariantReport['trials'][number]): t is TrialResult => !('error' in t);
@@ -241,6 +264,8 @@ export function evaluateTargets(
   variants: readonly VariantReport[],
   options: BenchOptions,
   sideBySide: PairedCostResult | null,
+  heavy: HeavyRotationsResult | null = null,
+  heapGuard: HeapGuardResult | null = null,
 ): TargetCheck[] {
   const app = variants.find((v) => v.name === 'this-app');
   if (!app) return [];
@@ -287,6 +312,7 @@ export function evaluateTargets(
       hard: true,
     });
   }
+  checks.push(...heavyLoadTargets(heavy, options), ...heapGuardTargets(heapGuard, options));
   const calls = app.summary.secretsManager;
   checks.push({
     name: 'Secrets Manager calls, steady',
@@ -305,6 +331,87 @@ export function evaluateTargets(
     hard: true,
   });
   return checks;
+}
+
+/**
+ * Rotations at 70 % of saturation, per strategy: no failed or dropped request, and the connections
+ * held at once within 1.3 × the steady count (exact, from the server's log), always decide; the
+ * rotation windows' p99 within twice the steady p99 decides with --strict.
+ */
+export function heavyLoadTargets(heavy: HeavyRotationsResult | null, options: BenchOptions): TargetCheck[] {
+  if (options.heavyRotations === 0 || options.strategies.length === 0) return [];
+  if (heavy === null)
+    return [
+      {
+        name: 'rotations under heavy load',
+        target: 'run',
+        measured: 'not run (no saturation figure)',
+        met: false,
+        hard: true,
+      },
+    ];
+  const { p99Ratio, connectionRatio } = HEAVY_ROTATION_GOALS;
+  const pct = Math.round(heavy.settings.fraction * 100);
+  return heavy.strategies.flatMap(({ strategy, result: r }): TargetCheck[] => {
+    const name = `rotations at ${pct} % of saturation, ${strategy}`;
+    if ('error' in r)
+      return [
+        { name, target: '0 failed requests', measured: `could not run: ${r.error}`, met: false, hard: true },
+      ];
+    return [
+      {
+        name,
+        target: '0 failed or dropped requests, every rotation finished',
+        measured:
+          `${r.failed + r.dropped} failed or dropped of ${r.scheduled} at ${r.rate} req/s ` +
+          `(${pct} % of ${heavy.saturationRps}), ${r.rotationsFinished}/${heavy.settings.rotations} rotations finished`,
+        met: r.pass,
+        hard: true,
+      },
+      {
+        name: `${name}: latency`,
+        target: `p99 in the rotation windows ≤ ${p99Ratio} × the steady p99`,
+        measured:
+          `${r.latency.windowP99Ms ?? '-'} ms in the windows, ${r.latency.steadyP99Ms ?? '-'} ms steady: ` +
+          `${r.latency.ratio ?? '-'} ×`,
+        met: r.latency.ratio === null ? null : r.latency.ratio <= p99Ratio,
+        // A tail figure, moved by whatever else the machine runs: it decides with --strict, like the costs.
+        hard: options.strict,
+      },
+      {
+        name: `${name}: connections`,
+        target: `the most held at once in a rotation window ≤ ${connectionRatio} × the steady count`,
+        measured:
+          `peak ${r.connections.peak}, steady ${r.connections.steady ?? '-'}: ${r.connections.peakOverSteady ?? '-'} ×; ` +
+          `opened per window ${r.windows.map((w) => w.opened).join(', ')}`,
+        met: r.connections.peakOverSteady === null ? null : r.connections.peakOverSteady <= connectionRatio,
+        hard: true,
+      },
+    ];
+  });
+}
+
+/** The make-before-break swap leaks nothing: heap after the last swap within 5 % of the heap after the 2nd. */
+export function heapGuardTargets(heap: HeapGuardResult | null, options: BenchOptions): TargetCheck[] {
+  if (options.heapRotations === 0) return [];
+  const target =
+    heap === null
+      ? 'heap after GC after the last rotation ≤ 1.05 × after the 2nd'
+      : `heap after GC after rotation ${heap.settings.rotations} ≤ ${heap.settings.maxGrowth} × after rotation ${heap.settings.referenceRotation}, 0 failed requests`;
+  return [
+    {
+      name: 'memory across pool swaps',
+      target,
+      measured:
+        heap === null
+          ? 'could not run'
+          : `${heap.referenceHeapMiB ?? '-'} → ${heap.lastHeapMiB ?? '-'} MiB (${heap.growth ?? '-'} ×) over ` +
+            `${heap.rotations} swaps; ${heap.failed + heap.dropped} failed or dropped of ${heap.scheduled}` +
+            (heap.reasons.length > 0 ? `; ${heap.reasons.join('; ')}` : ''),
+      met: heap !== null && heap.pass && heap.failed + heap.dropped === 0,
+      hard: true,
+    },
+  ];
 }
 
 /**
@@ -363,6 +470,7 @@ export function verdictOf(
 // ---------------------------------------------------------------------------------------------
 
 const fixed = (v: number, digits: number) => v.toFixed(digits);
+const ms1 = (v: number | null) => (v === null ? '-' : v.toFixed(1));
 /** "1.41 (1.38–1.45)": the median and the range over the trials. */
 export function spreadCell(s: Spread | null, digits = 2): string {
   if (s === null) return '-';
@@ -446,6 +554,41 @@ export function reportTables(report: BenchReport): Table[] {
             ]),
           },
         ];
+  const heavy = report.heavyRotations;
+  const heavyTable: Table[] =
+    heavy === null
+      ? []
+      : [
+          {
+            title:
+              `This app under heavy load (alone, ${Math.round(heavy.settings.fraction * 100)} % of its saturation ` +
+              `in this run, ${heavy.saturationRps} req/s: ${heavy.rate} req/s; ${heavy.settings.rotations} rotations per strategy)`,
+            header: [
+              'strategy',
+              'failed + dropped',
+              'p99 ms, windows / steady',
+              'p99 ratio',
+              'connections, peak / steady',
+              'peak ratio',
+              'opened per window',
+            ],
+            rows: heavy.strategies.map(({ strategy, result: r }) =>
+              'error' in r
+                ? [strategy, `could not run: ${r.error}`, '', '', '', '', '']
+                : [
+                    strategy,
+                    `${r.failed + r.dropped} / ${r.scheduled}`,
+                    `${ms1(r.latency.windowP99Ms)} / ${ms1(r.latency.steadyP99Ms)}`,
+                    r.latency.ratio === null ? '-' : `${r.latency.ratio.toFixed(2)} ×`,
+                    `${r.connections.peak} / ${r.connections.steady ?? '-'}`,
+                    r.connections.peakOverSteady === null
+                      ? '-'
+                      : `${r.connections.peakOverSteady.toFixed(2)} ×`,
+                    r.windows.map((w) => w.opened).join(', '),
+                  ],
+            ),
+          },
+        ];
   return [
     ...sideBySideTable,
     {
@@ -494,6 +637,7 @@ export function reportTables(report: BenchReport): Table[] {
         }),
       ]),
     },
+    ...heavyTable,
   ];
 }
 

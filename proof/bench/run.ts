@@ -1,7 +1,9 @@
 /**
- * One bench run: Node for the wrapper, one embedded stack, then the rotations-off trials (every
- * variant once per round, interleaved, each a fresh process), then every variant under each
- * rotation strategy, one process at a time. The report (JSON), the table, and the verdict on this app's targets.
+ * One bench run on one embedded stack: CPU per request side by side (paired-cost.ts), the
+ * rotations-off trials (every variant once per round, interleaved, each a fresh process), every
+ * variant under each rotation strategy one process at a time, this app alone under heavy load
+ * (heavy-rotations.ts) and through many pool swaps (heap-guard.ts). The report (JSON), the tables,
+ * and the verdict on this app's targets.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -10,6 +12,8 @@ import { progressLines } from '../cli/index.js';
 import { countPasswordsIn, scanForPasswords } from '../drill/index.js';
 import { describeMachine, loadAverage } from './machine.js';
 import type { BenchOptions } from './options.js';
+import { describeHeapGuard, runHeapGuard, type HeapGuardResult } from './heap-guard.js';
+import { runHeavyRotations, type HeavyRotationsResult } from './heavy-rotations.js';
 import { SIDE_BY_SIDE_VARIANTS, runPairedCost, type PairedCostResult } from './paired-cost.js';
 import { rotationPhase, type PhaseContext } from './phases.js';
 import {
@@ -100,6 +104,8 @@ export async function runBench(
       stack: round((Date.now() - started.getTime()) / 1000, 1),
       sideBySide: 0,
       trials: 0,
+      heavyRotations: 0,
+      heapGuard: 0,
       rotationRuns: {},
     };
 
@@ -183,7 +189,40 @@ export async function runBench(
       durations.rotationRuns[strategy] = round((Date.now() - strategyStarted) / 1000, 1);
     }
 
-    const targets = evaluateTargets(variants, options, sideBySide);
+    // This app alone under heavy load: rotations at 70 % of the saturation its trials reached.
+    const onSpawn = (task: AppProcess, source: string) => {
+      outputs.push({ source, lines: task.lines });
+    };
+    let heavy: HeavyRotationsResult | null = null;
+    const app = variants.find((v) => v.name === 'this-app' && v.error === undefined);
+    const saturation = app?.summary.saturationRps?.median;
+    if (options.heavyRotations > 0 && options.strategies.length > 0 && saturation !== undefined) {
+      const heavyStarted = Date.now();
+      heavy = await runHeavyRotations(ctx, saturation, {
+        strategies: options.strategies,
+        settings: {
+          rotations: options.heavyRotations,
+          // Quick runs in CI beside other test files: half the saturation leaves room for their load.
+          ...(options.quick && { fraction: 0.5, warmupSeconds: 2, leadSeconds: 3, spacingSeconds: 6 }),
+        },
+        onSpawn,
+      });
+      durations.heavyRotations = round((Date.now() - heavyStarted) / 1000, 1);
+    }
+    let heapGuard: HeapGuardResult | null = null;
+    if (options.heapRotations > 0 && options.variants.includes('this-app')) {
+      const heapStarted = Date.now();
+      say(`heap guard: ${options.heapRotations} alternating-users pool swaps`);
+      try {
+        heapGuard = await runHeapGuard(ctx, { settings: { rotations: options.heapRotations }, onSpawn });
+        say(describeHeapGuard(heapGuard));
+      } catch (err) {
+        say(`heap guard: could not run: ${(err as Error).message.split('\n')[0] ?? 'error'}`);
+      }
+      durations.heapGuard = round((Date.now() - heapStarted) / 1000, 1);
+    }
+
+    const targets = evaluateTargets(variants, options, sideBySide, heavy, heapGuard);
     const passwords = await bench.passwords();
     const finished = new Date();
     const report: BenchReport = {
@@ -199,6 +238,8 @@ export async function runBench(
       definitions: DEFINITIONS,
       variants,
       sideBySide,
+      heavyRotations: heavy,
+      heapGuard,
       targets,
       verdict: verdictOf(targets, variants),
       leaks: {

@@ -1,8 +1,10 @@
 /**
- * The bench end to end, as CI runs it: a quick run of the baseline and this app (two interleaved
- * rotations-off trials each, then both rotation strategies), on one embedded stack. Fails if this app has any failed request under
- * rotation; checks the report's figures are real (measured, not placeholders) and that the docs
- * render from it. The other variants are left to `npm run bench` (CI time).
+ * The bench end to end, as CI runs it: a quick run of the baseline and this app on one embedded
+ * stack (side by side, two interleaved rotations-off trials each, both rotation strategies, this app
+ * under heavy load, the heap guard). Fails if this app has any failed request under rotation, holds
+ * more than 1.3 × its pool during a swap, or grows its heap across 20 swaps; checks the report's
+ * figures are real (measured, not placeholders) and that the docs render from it. The other variants
+ * are left to `npm run bench` (CI time).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -36,7 +38,7 @@ function bench(args: string[]): Promise<{ code: number | null; out: string; seco
 describe('npm run bench', () => {
   it(
     'quick: this app serves through both rotation strategies with 0 failed requests',
-    { timeout: 150_000 },
+    { timeout: 300_000 },
     async () => {
       const out = mkdtempSync(join(tmpdir(), 'bench-test-'));
       dirs.push(out);
@@ -53,7 +55,7 @@ describe('npm run bench', () => {
         '--out',
         out,
         '--max-minutes',
-        '3',
+        '5',
       ]);
       expect(run.code, run.out).toBe(0);
       const file = readdirSync(out).find((f) => f.startsWith('bench-') && f.endsWith('.json'));
@@ -157,7 +159,34 @@ describe('npm run bench', () => {
       expect(alternating && 'poolSwaps' in alternating ? alternating.poolSwaps : 0).toBeGreaterThan(0);
       expect(single && 'poolSwaps' in single ? single.poolSwaps : -1).toBe(0);
 
+      // Heavy load: this app alone, a rotation per strategy, nothing failed, the swap within 1.3 × the pool.
+      const heavy = report.heavyRotations;
+      if (!heavy) throw new Error('no heavy-load run');
+      expect(heavy.rate).toBeGreaterThan(0);
+      expect(heavy.strategies.map((s) => s.strategy)).toEqual(report.options.strategies);
+      for (const { strategy, result } of heavy.strategies) {
+        if ('error' in result) throw new Error(`${strategy} under heavy load: ${result.error}`);
+        expect(result.failed + result.dropped, JSON.stringify(result.failedByReason)).toBe(0);
+        expect(result.ok).toBe(result.scheduled);
+        expect(result.rotationsFinished).toBe(1);
+        expect(result.windows).toHaveLength(1);
+        expect(result.connections.steady).toBeGreaterThan(0);
+        expect(result.connections.peakOverSteady).toBeLessThanOrEqual(1.3);
+        expect(result.latency.steadyP99Ms).toBeGreaterThan(0);
+        expect(result.poolSwaps).toBe(strategy === 'alternating-users' ? 1 : 0);
+      }
+      // The heap guard: 20 pool swaps, the heap after GC read after each, no growth past 5 %.
+      const heap = report.heapGuard;
+      if (!heap) throw new Error('no heap guard');
+      expect(heap.reasons).toEqual([]);
+      expect(heap.readings.map((r) => r.rotation)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(heap.growth).toBeLessThanOrEqual(1.05);
+      expect(heap.failed + heap.dropped).toBe(0);
+
       const targets = Object.fromEntries(report.targets.map((t) => [t.name, t]));
+      expect(targets['memory across pool swaps']?.met).toBe(true);
+      for (const strategy of ['alternating-users', 'single-user'])
+        expect(targets[`rotations at 50 % of saturation, ${strategy}: connections`]?.met).toBe(true);
       expect(targets['rotations on, alternating-users']?.met).toBe(true);
       expect(targets['rotations on, single-user']?.met).toBe(true);
       expect(targets['Secrets Manager calls, steady']?.met).toBe(true);
@@ -179,6 +208,8 @@ describe('npm run bench', () => {
       const md = readFileSync(docs, 'utf8');
       // the side-by-side, cost, scale-out and rotation tables
       expect(md.match(/^\| this app +\|/gm)).toHaveLength(4);
+      expect(md).toContain('### Under heavy load');
+      expect(md).toContain('The heap guard: one this-app process through 20 alternating-users rotations');
       expect(md).toContain('## How long each part takes');
       expect(md).toContain(report.command);
       expect(md).toContain(report.machine.cpuModel);
