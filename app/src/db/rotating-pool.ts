@@ -300,7 +300,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       if (this.#closed) throw new DatabaseUnavailableError('database pool is closed');
       // While the version in use is being recovered from a refusal, a new connection with its
       // password would be refused too: wait for the recovery and connect with what it found.
-      await this.#recoveryOfActiveVersion();
+      if (!this.#flights.idle) await this.#recoveryOfActiveVersion();
       const generation = this.#active;
       const versionId = store.active.versionId;
       generation.ceiling.relax(Date.now());
