@@ -69,8 +69,8 @@ const CAPACITY_RELAX_MS = 5000;
 const IDLE_TIMEOUT_MS = 30_000;
 /** While the server is short of connections, idle ones go back to it this soon. */
 const SCARCE_IDLE_TIMEOUT_MS = 1000;
-/** How often checkouts are looked at for one held suspiciously long (a silent server). */
-const STALL_SCAN_MS = 250;
+/** How often checkouts are looked at for one held suspiciously long (a silent server), and a lowered ceiling relaxed. */
+const SCAN_MS = 250;
 /** A draining pool's queued waiters are served until the connect timeout plus this, then left to give up. */
 const QUEUE_DRAIN_GRACE_MS = 1000;
 /** Each connection lives between this fraction and all of maxLifetimeSeconds, so a burst does not expire as one. */
@@ -115,7 +115,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   readonly #refused = new Set<string>();
   /** When each checked-out client was handed out; looked at for a silent server. */
   readonly #checkedOutAt = new Map<pg.PoolClient, number>();
-  readonly #stallScan: NodeJS.Timeout;
+  readonly #scan: NodeJS.Timeout;
   #lastStallNotice = 0;
 
   constructor(options: RotatingPoolOptions) {
@@ -124,10 +124,12 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
     this.#active = this.#createGeneration(options.store.active.credentials);
     options.store.on('change', () => void this.ensureCurrent());
     options.metrics.setPoolStats(() => this.stats());
-    this.#stallScan = setInterval(() => {
-      this.#noticeStall();
-    }, STALL_SCAN_MS);
-    this.#stallScan.unref();
+    this.#scan = setInterval(() => {
+      const now = Date.now();
+      this.#active.ceiling.relax(now);
+      this.#noticeStall(now);
+    }, SCAN_MS);
+    this.#scan.unref();
   }
 
   get username(): string {
@@ -249,7 +251,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   async end(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#stallScan);
+    clearInterval(this.#scan);
     await this.#swapChain;
     this.#drain(this.#active);
     await Promise.all(this.#draining);
@@ -278,8 +280,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
    * health cycle for a probe, so readiness follows a server that stopped answering within about two
    * probe timeouts instead of waiting for the query timeout.
    */
-  #noticeStall(): void {
-    const now = Date.now();
+  #noticeStall(now: number): void {
     const every = this.#opts.db.probeTimeoutMs;
     if (now - this.#lastStallNotice < every) return; // at most one probe request per probe timeout
     let oldest = now;
@@ -303,7 +304,6 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       if (!this.#flights.idle) await this.#recoveryOfActiveVersion();
       const generation = this.#active;
       const versionId = store.active.versionId;
-      generation.ceiling.relax(Date.now());
       try {
         return capacityRefusals === 0
           ? await generation.pool.connect()
