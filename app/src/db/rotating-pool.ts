@@ -259,17 +259,11 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
 
   async #checkout(): Promise<{ client: pg.PoolClient; release: (broken: boolean) => void }> {
     const client = await this.#acquire();
-    // A checked-out client whose backend dies between queries emits 'error'; unhandled, that kills the process.
-    const onError = (err: Error) => {
-      this.#opts.logger.warn({ code: errorName(err) }, 'checked-out connection lost');
-    };
-    client.on('error', onError);
     this.#checkedOutAt.set(client, Date.now());
     return {
       client,
       release: (broken) => {
         this.#checkedOutAt.delete(client);
-        client.off('error', onError);
         client.release(broken);
       },
     };
@@ -579,6 +573,18 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
         { code: errorName(err), generation: generation.generation },
         'idle connection lost',
       );
+    });
+    // pg-pool listens for a client's 'error' only while the client is idle. A checked-out client
+    // whose backend ends between statements emits 'error' too, and unhandled that ends the process:
+    // one listener for the life of each connection instead of one per checkout.
+    generation.pool.on('connect', (client) => {
+      client.on('error', (err) => {
+        if (!this.#checkedOutAt.has(client)) return; // idle: the pool's 'error' above says so
+        this.#opts.logger.warn(
+          { code: errorName(err), generation: generation.generation },
+          'checked-out connection lost',
+        );
+      });
     });
     return generation;
   }
