@@ -78,6 +78,10 @@ const MIN_LIFETIME_FRACTION = 0.8;
 /** First TCP keepalive probe on an idle connection: a vanished peer is noticed within seconds, not hours. */
 const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
 
+/** On a pool client: when it was last handed out (ms since the epoch), 0 once it came back. */
+const CHECKED_OUT_AT = Symbol('checkedOutAt');
+type PooledClient = pg.PoolClient & { [CHECKED_OUT_AT]?: number };
+
 const identityOf = (c: DbCredentials) => `${c.username}@${c.host}:${c.port}/${c.dbname}`;
 
 /**
@@ -113,8 +117,8 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   #lastRecovery: { versionId: string; at: number } | undefined;
   /** Versions the database has refused (a few per day: one per rotation at most), never trusted again. */
   readonly #refused = new Set<string>();
-  /** When each checked-out client was handed out; looked at for a silent server. */
-  readonly #checkedOutAt = new Map<pg.PoolClient, number>();
+  /** Every open connection of every pool, current and draining: the stall scan looks at their checkouts. */
+  readonly #clients = new Set<PooledClient>();
   readonly #scan: NodeJS.Timeout;
   #lastStallNotice = 0;
 
@@ -258,12 +262,12 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   }
 
   async #checkout(): Promise<{ client: pg.PoolClient; release: (broken: boolean) => void }> {
-    const client = await this.#acquire();
-    this.#checkedOutAt.set(client, Date.now());
+    const client: PooledClient = await this.#acquire();
+    client[CHECKED_OUT_AT] = Date.now();
     return {
       client,
       release: (broken) => {
-        this.#checkedOutAt.delete(client);
+        client[CHECKED_OUT_AT] = 0;
         client.release(broken);
       },
     };
@@ -278,7 +282,10 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
     const every = this.#opts.db.probeTimeoutMs;
     if (now - this.#lastStallNotice < every) return; // at most one probe request per probe timeout
     let oldest = now;
-    for (const since of this.#checkedOutAt.values()) oldest = Math.min(oldest, since);
+    for (const client of this.#clients) {
+      const since = client[CHECKED_OUT_AT];
+      if (since) oldest = Math.min(oldest, since);
+    }
     const heldMs = now - oldest;
     if (heldMs < every) return;
     this.#lastStallNotice = now;
@@ -577,14 +584,18 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
     // pg-pool listens for a client's 'error' only while the client is idle. A checked-out client
     // whose backend ends between statements emits 'error' too, and unhandled that ends the process:
     // one listener for the life of each connection instead of one per checkout.
-    generation.pool.on('connect', (client) => {
+    generation.pool.on('connect', (client: PooledClient) => {
+      this.#clients.add(client);
       client.on('error', (err) => {
-        if (!this.#checkedOutAt.has(client)) return; // idle: the pool's 'error' above says so
+        if (!client[CHECKED_OUT_AT]) return; // idle: the pool's 'error' above says so
         this.#opts.logger.warn(
           { code: errorName(err), generation: generation.generation },
           'checked-out connection lost',
         );
       });
+    });
+    generation.pool.on('remove', (client) => {
+      this.#clients.delete(client);
     });
     return generation;
   }

@@ -2,8 +2,10 @@
  * A connection in use by a request, whose backend ends between two statements (pg_terminate_backend,
  * a failover): pg emits 'error' on the client while no statement is running, which would end the
  * process if nothing listened. The process keeps running, the work is redone on a fresh connection
- * and the next request is served. Real PostgreSQL, the app on a real port.
+ * and the next request is served. And a connection held past the probe timeout on a pool that is
+ * being drained after a swap still asks for a probe. Real PostgreSQL, the app on a real port.
  */
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Queryable } from '../../../app/src/db/database.js';
 import { startServiceHarness, type ServiceHarness } from '../../helpers/service-harness.js';
@@ -11,7 +13,7 @@ import { startServiceHarness, type ServiceHarness } from '../../helpers/service-
 let h: ServiceHarness;
 
 beforeAll(async () => {
-  h = await startServiceHarness({ DB_POOL_MAX: '3' });
+  h = await startServiceHarness({ DB_POOL_MAX: '3', DB_PROBE_TIMEOUT_MS: '200' });
 });
 
 afterAll(async () => {
@@ -77,5 +79,45 @@ describe('a checked-out connection whose backend ends between two statements', (
 
     expect(poolLogs('checked-out connection lost').length).toBe(checkedOutBefore);
     expect((await fetch(`${h.service.url}/api/products/1`)).status).toBe(200);
+  });
+});
+
+/** Resolves when PostgreSQL shows `pattern` running for `user` (the server is the event source here). */
+async function untilRunning(user: string, pattern: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const { rowCount } = await h.master.query(
+      `SELECT 1 FROM pg_stat_activity WHERE usename = $1 AND state = 'active' AND query LIKE $2`,
+      [user, pattern],
+    );
+    if (rowCount) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`no active query like ${pattern} for ${user}`);
+}
+
+// Last: the swap leaves the service on another user.
+describe('a connection held past the probe timeout on a pool being drained after a swap', () => {
+  it('still asks for a probe', async () => {
+    const clonePassword = await h.createAppRole('app_clone');
+    const { pool } = h.service;
+    // Held across the swap, well past the probe timeout and under the query timeout (3 s).
+    const held = pool.read((q) => q.query('SELECT pg_sleep(2) /* held-across-swap */'));
+    await untilRunning('app', '%held-across-swap%');
+
+    const { value } = await h.currentSecret();
+    await h.promote(
+      await h.putVersion(JSON.stringify({ ...value, username: 'app_clone', password: clonePassword })),
+    );
+    const swapped = once(pool, 'swap');
+    expect((await h.service.health.runOnce()).credentials).toBe('changed');
+    await swapped;
+
+    // Work on the new pool takes milliseconds: a notice now is about the old pool's connection.
+    const stalled = once(pool, 'stalled') as Promise<[{ heldMs: number }]>;
+    const first = await Promise.race([stalled, held.then(() => 'the held connection came back first')]);
+    expect(first).toEqual([{ heldMs: expect.any(Number) as number }]);
+    expect((await stalled)[0].heldMs).toBeGreaterThanOrEqual(200);
+    expect(pool.stats().generation).toBe(2);
+    await held;
   });
 });
