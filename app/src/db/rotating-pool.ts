@@ -162,10 +162,10 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
 
   async read<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const checkout = await this.#checkout();
+      const client = await this.#acquire();
       let lost = false;
       try {
-        return await work(checkout.client);
+        return await work(client);
       } catch (err) {
         if (isQueryTimeout(err)) {
           lost = true; // a late answer may still arrive on it: never reuse it
@@ -176,15 +176,14 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
         if (attempt >= this.#maxWorkAttempts) throw this.#unavailable('database connection lost', err);
         this.#opts.metrics.connectionRetries.inc({ kind: 'read' });
       } finally {
-        checkout.release(lost);
+        this.#release(client, lost);
       }
     }
   }
 
   async transaction<T>(work: (q: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const checkout = await this.#checkout();
-      const { client } = checkout;
+      const client = await this.#acquire();
       let commitSent = false;
       let lost = false;
       try {
@@ -223,7 +222,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
         });
         throw asUnavailableIfOutOfResources(err);
       } finally {
-        checkout.release(lost);
+        this.#release(client, lost);
       }
     }
   }
@@ -233,11 +232,11 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
    * afterwards instead of going back to the pool.
    */
   async session<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const checkout = await this.#checkout();
+    const client = await this.#acquire();
     try {
-      return await work(checkout.client);
+      return await work(client);
     } finally {
-      checkout.release(true);
+      this.#release(client, true);
     }
   }
 
@@ -261,16 +260,10 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
     await Promise.all(this.#draining);
   }
 
-  async #checkout(): Promise<{ client: pg.PoolClient; release: (broken: boolean) => void }> {
-    const client: PooledClient = await this.#acquire();
-    client[CHECKED_OUT_AT] = Date.now();
-    return {
-      client,
-      release: (broken) => {
-        client[CHECKED_OUT_AT] = 0;
-        client.release(broken);
-      },
-    };
+  /** A client from #acquire back to its pool; `broken` closes it instead. */
+  #release(client: PooledClient, broken: boolean): void {
+    client[CHECKED_OUT_AT] = 0;
+    client.release(broken);
   }
 
   /**
@@ -306,9 +299,12 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       const generation = this.#active;
       const versionId = store.active.versionId;
       try {
-        return capacityRefusals === 0
-          ? await generation.pool.connect()
-          : await connectWithin(generation.pool, capacityGiveUpAt - Date.now());
+        const client: PooledClient =
+          capacityRefusals === 0
+            ? await generation.pool.connect()
+            : await connectWithin(generation.pool, capacityGiveUpAt - Date.now());
+        client[CHECKED_OUT_AT] = Date.now();
+        return client;
       } catch (err) {
         if (isAuthFailure(err)) {
           metrics.authFailureRetries.inc();
