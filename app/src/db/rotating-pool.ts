@@ -69,14 +69,18 @@ const CAPACITY_RELAX_MS = 5000;
 const IDLE_TIMEOUT_MS = 30_000;
 /** While the server is short of connections, idle ones go back to it this soon. */
 const SCARCE_IDLE_TIMEOUT_MS = 1000;
-/** How often checkouts are looked at for one held suspiciously long (a silent server). */
-const STALL_SCAN_MS = 250;
+/** How often checkouts are looked at for one held suspiciously long (a silent server), and a lowered ceiling relaxed. */
+const SCAN_MS = 250;
 /** A draining pool's queued waiters are served until the connect timeout plus this, then left to give up. */
 const QUEUE_DRAIN_GRACE_MS = 1000;
 /** Each connection lives between this fraction and all of maxLifetimeSeconds, so a burst does not expire as one. */
 const MIN_LIFETIME_FRACTION = 0.8;
 /** First TCP keepalive probe on an idle connection: a vanished peer is noticed within seconds, not hours. */
 const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
+
+/** On a pool client: when it was last handed out (ms since the epoch), 0 once it came back. */
+const CHECKED_OUT_AT = Symbol('checkedOutAt');
+type PooledClient = pg.PoolClient & { [CHECKED_OUT_AT]?: number };
 
 const identityOf = (c: DbCredentials) => `${c.username}@${c.host}:${c.port}/${c.dbname}`;
 
@@ -115,9 +119,9 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   #lastRecovery: { versionId: string; at: number } | undefined;
   /** Versions the database has refused (a few per day: one per rotation at most), never trusted again. */
   readonly #refused = new Set<string>();
-  /** When each checked-out client was handed out; looked at for a silent server. */
-  readonly #checkedOutAt = new Map<pg.PoolClient, number>();
-  readonly #stallScan: NodeJS.Timeout;
+  /** Every open connection of every pool, current and draining: the stall scan looks at their checkouts. */
+  readonly #clients = new Set<PooledClient>();
+  readonly #scan: NodeJS.Timeout;
   #lastStallNotice = 0;
 
   constructor(options: RotatingPoolOptions) {
@@ -126,10 +130,12 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
     this.#active = this.#createGeneration(options.store.active.credentials);
     options.store.on('change', () => void this.ensureCurrent());
     options.metrics.setPoolStats(() => this.stats());
-    this.#stallScan = setInterval(() => {
-      this.#noticeStall();
-    }, STALL_SCAN_MS);
-    this.#stallScan.unref();
+    this.#scan = setInterval(() => {
+      const now = Date.now();
+      this.#active.ceiling.relax(now);
+      this.#noticeStall(now);
+    }, SCAN_MS);
+    this.#scan.unref();
   }
 
   get username(): string {
@@ -158,10 +164,10 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
 
   async read<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const checkout = await this.#checkout();
+      const client = await this.#acquire();
       let lost = false;
       try {
-        return await work(checkout.client);
+        return await work(client);
       } catch (err) {
         if (isQueryTimeout(err)) {
           lost = true; // a late answer may still arrive on it: never reuse it
@@ -172,15 +178,14 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
         if (attempt >= this.#maxWorkAttempts) throw this.#unavailable('database connection lost', err);
         this.#opts.metrics.connectionRetries.inc({ kind: 'read' });
       } finally {
-        checkout.release(lost);
+        this.#release(client, lost);
       }
     }
   }
 
   async transaction<T>(work: (q: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const checkout = await this.#checkout();
-      const { client } = checkout;
+      const client = await this.#acquire();
       let commitSent = false;
       let lost = false;
       try {
@@ -219,7 +224,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
         });
         throw asUnavailableIfOutOfResources(err);
       } finally {
-        checkout.release(lost);
+        this.#release(client, lost);
       }
     }
   }
@@ -229,11 +234,11 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
    * afterwards instead of going back to the pool.
    */
   async session<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const checkout = await this.#checkout();
+    const client = await this.#acquire();
     try {
-      return await work(checkout.client);
+      return await work(client);
     } finally {
-      checkout.release(true);
+      this.#release(client, true);
     }
   }
 
@@ -251,28 +256,16 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   async end(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#stallScan);
+    clearInterval(this.#scan);
     await this.#swapChain;
     this.#drain(this.#active);
     await Promise.all(this.#draining);
   }
 
-  async #checkout(): Promise<{ client: pg.PoolClient; release: (broken: boolean) => void }> {
-    const client = await this.#acquire();
-    // A checked-out client whose backend dies between queries emits 'error'; unhandled, that kills the process.
-    const onError = (err: Error) => {
-      this.#opts.logger.warn({ code: errorName(err) }, 'checked-out connection lost');
-    };
-    client.on('error', onError);
-    this.#checkedOutAt.set(client, Date.now());
-    return {
-      client,
-      release: (broken) => {
-        this.#checkedOutAt.delete(client);
-        client.off('error', onError);
-        client.release(broken);
-      },
-    };
+  /** A client from #acquire back to its pool; `broken` closes it instead. */
+  #release(client: PooledClient, broken: boolean): void {
+    client[CHECKED_OUT_AT] = 0;
+    client.release(broken);
   }
 
   /**
@@ -280,12 +273,14 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
    * health cycle for a probe, so readiness follows a server that stopped answering within about two
    * probe timeouts instead of waiting for the query timeout.
    */
-  #noticeStall(): void {
-    const now = Date.now();
+  #noticeStall(now: number): void {
     const every = this.#opts.db.probeTimeoutMs;
     if (now - this.#lastStallNotice < every) return; // at most one probe request per probe timeout
     let oldest = now;
-    for (const since of this.#checkedOutAt.values()) oldest = Math.min(oldest, since);
+    for (const client of this.#clients) {
+      const since = client[CHECKED_OUT_AT];
+      if (since) oldest = Math.min(oldest, since);
+    }
     const heldMs = now - oldest;
     if (heldMs < every) return;
     this.#lastStallNotice = now;
@@ -302,14 +297,16 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
       if (this.#closed) throw new DatabaseUnavailableError('database pool is closed');
       // While the version in use is being recovered from a refusal, a new connection with its
       // password would be refused too: wait for the recovery and connect with what it found.
-      await this.#recoveryOfActiveVersion();
+      if (!this.#flights.idle) await this.#recoveryOfActiveVersion();
       const generation = this.#active;
       const versionId = store.active.versionId;
-      generation.ceiling.relax(Date.now());
       try {
-        return capacityRefusals === 0
-          ? await generation.pool.connect()
-          : await connectWithin(generation.pool, capacityGiveUpAt - Date.now());
+        const client: PooledClient =
+          capacityRefusals === 0
+            ? await generation.pool.connect()
+            : await connectWithin(generation.pool, capacityGiveUpAt - Date.now());
+        client[CHECKED_OUT_AT] = Date.now();
+        return client;
       } catch (err) {
         if (isAuthFailure(err)) {
           metrics.authFailureRetries.inc();
@@ -603,6 +600,22 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
         { code: errorName(err), generation: generation.generation },
         'idle connection lost',
       );
+    });
+    // pg-pool listens for a client's 'error' only while the client is idle. A checked-out client
+    // whose backend ends between statements emits 'error' too, and unhandled that ends the process:
+    // one listener for the life of each connection instead of one per checkout.
+    generation.pool.on('connect', (client: PooledClient) => {
+      this.#clients.add(client);
+      client.on('error', (err) => {
+        if (!client[CHECKED_OUT_AT]) return; // idle: the pool's 'error' above says so
+        this.#opts.logger.warn(
+          { code: errorName(err), generation: generation.generation },
+          'checked-out connection lost',
+        );
+      });
+    });
+    generation.pool.on('remove', (client) => {
+      this.#clients.delete(client);
     });
     return generation;
   }

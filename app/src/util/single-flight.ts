@@ -13,6 +13,11 @@ export class SingleFlight {
     return started;
   }
 
+  /** Whether any execution is under way: a property read, for paths that run per request. */
+  get idle(): boolean {
+    return this.#inFlight.size === 0;
+  }
+
   /** The execution under way for `key`, if any (to wait for it without starting one). */
   pending(key: string): Promise<unknown> | undefined {
     return this.#inFlight.get(key);

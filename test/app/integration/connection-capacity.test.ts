@@ -5,7 +5,7 @@
  * and what cannot be served in time gets 503 + Retry-After. Real PostgreSQL, the app on a real port.
  */
 import { once } from 'node:events';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DatabaseUnavailableError } from '../../../app/src/db/database.js';
 import { startServiceHarness, type ServiceHarness } from '../../helpers/service-harness.js';
 
@@ -69,6 +69,22 @@ describe('connection capacity', () => {
     const stats = h.service.pool.stats();
     expect(stats.ceiling).toBeLessThanOrEqual(2);
     expect(stats.total).toBeLessThanOrEqual(2);
+  });
+
+  it('gives a learnt ceiling back one connection per quiet interval, with no request needed to do it', async () => {
+    await setLimit(2);
+    await h.killSessions(['app']);
+    await burst(100, 10);
+    const lowered = h.service.pool.stats().ceiling;
+    expect(lowered).toBeLessThan(8);
+
+    await setLimit(-1);
+    await vi.waitFor(
+      () => {
+        expect(h.service.pool.stats().ceiling).toBe(lowered + 1);
+      },
+      { timeout: 10_000, interval: 50 },
+    );
   });
 
   it('answers 503 + Retry-After within the connect budget when the server admits no connection at all', async () => {

@@ -53,4 +53,20 @@ describe('SingleFlight', () => {
     await expect(Promise.all([flights.run('k', failing), flights.run('k', failing)])).rejects.toThrow('boom');
     expect(await flights.run('k', () => Promise.resolve('ok'))).toBe('ok');
   });
+
+  it('is idle exactly while no execution is under way, whether it succeeds or fails', async () => {
+    const flights = new SingleFlight();
+    expect(flights.idle).toBe(true);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const ok = flights.run('a', () => gate);
+    const failing = flights.run('b', () => gate.then(() => Promise.reject(new Error('boom'))));
+    expect(flights.idle).toBe(false);
+    expect(flights.pending('a')).toBe(ok);
+    release();
+    await ok;
+    await expect(failing).rejects.toThrow('boom');
+    expect(flights.idle).toBe(true);
+    expect(flights.pending('a')).toBeUndefined();
+  });
 });
