@@ -8,21 +8,21 @@ const REDACTED = '[REDACTED]';
  * (a password inside an error message, a stringified object under an unexpected key).
  */
 export class SecretScrubber {
-  readonly #secrets = new Set<string>();
+  /** Each secret, and the same secret as it appears inside a JSON string when that differs. */
+  readonly #forms = new Map<string, string[]>();
 
   add(secret: string | undefined | null): void {
     // Very short values would blank ordinary words; real secrets here are long generated strings.
-    if (secret && secret.length >= 6) this.#secrets.add(secret);
+    if (!secret || secret.length < 6 || this.#forms.has(secret)) return;
+    // Quotes and backslashes escaped, as JSON.stringify writes the secret into a log line.
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    this.#forms.set(secret, escaped === secret ? [secret] : [secret, escaped]);
   }
 
   scrub(text: string): string {
     let out = text;
-    for (const secret of this.#secrets) {
-      if (out.includes(secret)) out = out.replaceAll(secret, REDACTED);
-      // The same secret as it appears inside a JSON string (quotes and backslashes escaped).
-      const escaped = JSON.stringify(secret).slice(1, -1);
-      if (escaped !== secret && out.includes(escaped)) out = out.replaceAll(escaped, REDACTED);
-    }
+    for (const forms of this.#forms.values())
+      for (const form of forms) if (out.includes(form)) out = out.replaceAll(form, REDACTED);
     return out;
   }
 }
