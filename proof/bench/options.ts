@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { STRATEGIES, type RotationStrategy } from '../../rotation/config.js';
 import { UsageError } from '../cli/index.js';
+import { SIDE_BY_SIDE_REFRESH_SECONDS } from './paired-cost.js';
 import { VARIANT_NAMES, type VariantName } from './variants.js';
 
 export interface BenchOptions {
@@ -68,7 +69,7 @@ export const USAGE = `npm run bench -- [options]
   --quick                    the short CI version (2 trials of a few seconds; about 2 minutes)
   --variants <list>          of ${VARIANT_NAMES.join(', ')} (default all)
   --strategies <list>        rotation runs: ${STRATEGIES.join(', ')}, or none (default both)
-  --trials <n>               rotations-off trials per variant, interleaved, each a fresh process (7; quick 2)
+  --trials <n>               rotations-off trials per variant, interleaved, each a fresh process (5; quick 2)
   --rate <req/s>             the common rate: CPU per request, p50/p99 and the rotation runs (default 200)
   --concurrency <n>          requests in flight in the saturation run (default 20: twice the pool)
   --seed <n>                 request mix seed (default 1; round k uses seed + k)
@@ -77,9 +78,9 @@ export const USAGE = `npm run bench -- [options]
   --from <report.json>       no run: only regenerate the docs from that report (implies --write-docs)
   --strict                   the cost targets (throughput and CPU per request) also decide the exit code
   side by side: baseline, this app and naive at once, each at --side-by-side-rate <req/s> (120), CPU read
-             over the same --side-by-side-seconds <s> (8; quick 3) in each of --side-by-side-windows <n>
-             (6; quick 2) per round, after 10 s of warm-up (quick 2 s); --side-by-side-rounds <n> (4; quick 1;
-             0 skips it), each with fresh processes
+             over the same --side-by-side-seconds <s> (10; quick 3) in each of --side-by-side-windows <n>
+             (6; quick 2) per round, after 32 s of warm-up (past the first health cycle; quick 2 s);
+             --side-by-side-rounds <n> (4; quick 1; 0 skips it), each with fresh processes
   heavy load: --heavy-rotations <n> per strategy (3; quick 1; 0 skips it), this app alone at 70 % of its
              saturation in this run's trials
   heap guard: --heap-rotations <n> (20; 0 skips it) alternating-users pool swaps at 40 req/s, heap after GC
@@ -178,7 +179,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     variants: list('variants', values.variants, VARIANT_NAMES),
     strategies: list('strategies', values.strategies, STRATEGIES, true),
     seed: num('seed', values.seed, 0, 2 ** 32 - 1),
-    trials: num('trials', pick(values.trials, '7', '2'), 1, 50),
+    trials: num('trials', pick(values.trials, '5', '2'), 1, 50),
     rate: num('rate', values.rate, 1, 5000, false),
     concurrency: num('concurrency', values.concurrency, 1, 1000),
     warmupSeconds: num('warmup-seconds', pick(values['warmup-seconds'], '1.5', '0.5'), 0, 60, false),
@@ -196,13 +197,13 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     sideBySideWindows: num('side-by-side-windows', pick(values['side-by-side-windows'], '6', '2'), 1, 200),
     sideBySideSeconds: num(
       'side-by-side-seconds',
-      pick(values['side-by-side-seconds'], '8', '3'),
+      pick(values['side-by-side-seconds'], '10', '3'),
       1,
       600,
       false,
     ),
     sideBySideRate: num('side-by-side-rate', values['side-by-side-rate'], 1, 2000, false),
-    sideBySideWarmupSeconds: quick ? 2 : 10,
+    sideBySideWarmupSeconds: quick ? 2 : SIDE_BY_SIDE_REFRESH_SECONDS + 2,
     heavyRotations: num('heavy-rotations', pick(values['heavy-rotations'], '3', '1'), 0, 20),
     heapRotations: num('heap-rotations', values['heap-rotations'], 0, 100),
     rotations: num('rotations', pick(values.rotations, '2', '1'), 1, 20),

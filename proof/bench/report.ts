@@ -30,7 +30,7 @@ export const CPU_TARGET = 1.03;
  * median with probability 1 − 2 × 0.5ⁿ (5 pairs: 94 %; 2 pairs, a quick run: 50 %).
  */
 export const MIN_PAIRS_TO_DECIDE = 5;
-/** Side by side: the identical pair must come out within these around 1.0 for the run to decide 3 %. */
+/** Side by side: the identical pair's interval must lie within these for the run to decide 3 %. */
 export const GAUGE_BOUNDS = [0.97, 1.03] as const;
 /** Side by side: rounds of fresh processes needed before the interval decides anything. */
 export const MIN_ROUNDS_TO_DECIDE = 2;
@@ -121,11 +121,11 @@ export const DEFINITIONS = {
   sideBySide:
     'baseline, this app and naive running at once, each behind its own open-model load at --side-by-side-rate, with the same request sequence (one seed) from one generator process; request i of a window is due for every process at start + i / rate, each offset by a third of the gap, the order of the offsets turned by one each window. CPU per request of each process over the same seconds; the ratio to the baseline per window. Whatever else the machine does in a window falls on all three alike',
   sideBySideRound:
-    'a fresh set of the processes (started one at a time, the order turned by one each round), 10 s of unmeasured warm-up, then --side-by-side-windows windows. Two processes of the same code differ by about a percent (where their memory landed, what the JIT decided), which windows of one set cannot average out: the interval is bootstrapped by round, then by window within each resampled round',
+    'a fresh set of the processes (started one at a time, the order turned by one each round), with the app\u2019s default refresh interval (30 s) and connection lifetime; 32 s of unmeasured warm-up, past the first health cycle (the first DescribeSecret of a process runs cold SDK code, once), then --side-by-side-windows windows spanning whole refresh intervals. Two processes of the same code differ by about a percent (where their memory landed, what the JIT decided), which windows of one set cannot average out: the interval is bootstrapped by round, then by window within each resampled round',
   threadCpu:
     'side by side: the run time of each of the process’s threads (/proc/<pid>/task/<tid>/schedstat, nanoseconds), summed: /proc/<pid>/stat counts in 10 ms ticks, about 1 % of a window',
   identicalPair:
-    'naive ÷ baseline side by side: the same plain pool on the same routes, so its interval shows what the measurement can resolve; the CPU target is decided only when it lies within 0.97–1.03 and contains 1.0',
+    'naive ÷ baseline side by side: the same plain pool on the same routes (the naive app also loads the AWS SDK to read its secret once), so its interval shows what the measurement can resolve; the CPU target is decided only when it lies within 0.97–1.03',
   heavyLoad:
     'this app alone under open-model load at 70 % of the saturation throughput its trials reached in the same run (their median), after 3 s of unmeasured warm-up (quick: 2 s); rotations 5 s into the load (quick: 3 s), then one every 10 s (quick: 6 s), and as long after the last. The rotation window is the drill’s, stretched to the old pool’s drain (+1 s) when the app found the rotation later',
   serverLogConnections:
@@ -416,10 +416,12 @@ export function heapGuardTargets(heap: HeapGuardResult | null, options: BenchOpt
 
 /**
  * CPU per request from the side-by-side run, decided only when the run shows it can resolve 3 %:
- * the identical pair (naive ÷ baseline) lies within GAUGE_BOUNDS and its interval contains 1.0.
+ * the identical pair's interval (naive ÷ baseline) lies within GAUGE_BOUNDS. Whether that interval
+ * also contains 1.0 is reported: the naive app loads the AWS SDK to read its secret, which the
+ * baseline never does, and a measurement this fine can see it.
  */
 export function sideBySideTargets(sideBySide: PairedCostResult | null, options: BenchOptions): TargetCheck[] {
-  const gaugeTarget = `naive ÷ baseline side by side within ${GAUGE_BOUNDS[0]}–${GAUGE_BOUNDS[1]}, its interval containing 1.0`;
+  const gaugeTarget = `naive ÷ baseline side by side: the interval within ${GAUGE_BOUNDS[0]}–${GAUGE_BOUNDS[1]} (the run resolves 3 %)`;
   const cpuTarget = `this app ≤ ${CPU_TARGET} × baseline side by side at ${options.sideBySideRate} req/s (the interval\u2019s upper bound)`;
   const hard = options.strict;
   const app = sideBySide?.variants.find((v) => v.name === 'this-app')?.ratio ?? null;
@@ -430,12 +432,15 @@ export function sideBySideTargets(sideBySide: PairedCostResult | null, options: 
       { name: 'CPU per request, rotations off', target: cpuTarget, measured: 'not run', met: null, hard },
     ];
   const enough = gauge.pairs.length >= MIN_PAIRS_TO_DECIDE && sideBySide.rounds >= MIN_ROUNDS_TO_DECIDE;
-  const resolves = containsOne(gauge) && gauge.ci95[0] >= GAUGE_BOUNDS[0] && gauge.ci95[1] <= GAUGE_BOUNDS[1];
+  const resolves = gauge.ci95[0] >= GAUGE_BOUNDS[0] && gauge.ci95[1] <= GAUGE_BOUNDS[1];
   const few = `${sideBySide.rounds} round(s), ${gauge.pairs.length} windows: too few to decide (${MIN_ROUNDS_TO_DECIDE} rounds and ${MIN_PAIRS_TO_DECIDE} windows needed)`;
   const gaugeCheck: TargetCheck = {
     name: 'side by side: the identical pair',
     target: gaugeTarget,
-    measured: `${gauge.median.toFixed(3)} × [${interval(gauge)}]${enough ? '' : `; ${few}`}`,
+    measured:
+      `${gauge.median.toFixed(3)} × [${gauge.ci95[0].toFixed(3)}–${gauge.ci95[1].toFixed(3)}], ` +
+      (containsOne(gauge) ? 'containing 1.0' : 'not containing 1.0') +
+      (enough ? '' : `; ${few}`),
     met: enough ? resolves : null,
     hard,
   };
@@ -447,7 +452,7 @@ export function sideBySideTargets(sideBySide: PairedCostResult | null, options: 
       ? `${app ? describeRatio(app, 'CPU per request') : 'not measured'}; ${few}`
       : resolves
         ? cost.measured
-        : `${cost.measured}; undecided: the identical pair did not come out within ${GAUGE_BOUNDS[0]}–${GAUGE_BOUNDS[1]} around 1.0 in this run`,
+        : `${cost.measured}; undecided: the identical pair's interval reached outside ${GAUGE_BOUNDS[0]}–${GAUGE_BOUNDS[1]} in this run`,
     met: enough && resolves ? cost.met : null,
     hard,
   };

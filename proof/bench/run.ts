@@ -14,7 +14,12 @@ import { describeMachine, loadAverage } from './machine.js';
 import type { BenchOptions } from './options.js';
 import { describeHeapGuard, runHeapGuard, type HeapGuardResult } from './heap-guard.js';
 import { runHeavyRotations, type HeavyRotationsResult } from './heavy-rotations.js';
-import { SIDE_BY_SIDE_VARIANTS, runPairedCost, type PairedCostResult } from './paired-cost.js';
+import {
+  SIDE_BY_SIDE_ENV,
+  SIDE_BY_SIDE_VARIANTS,
+  runPairedCost,
+  type PairedCostResult,
+} from './paired-cost.js';
 import { rotationPhase, type PhaseContext } from './phases.js';
 import {
   DEFINITIONS,
@@ -31,9 +36,6 @@ import { startBenchStack } from './stack.js';
 import { round } from './step.js';
 import { describeTrial, interleavedOrder, runTrial } from './trial.js';
 import { spawnVariant, VARIANTS, type VariantName } from './variants.js';
-
-/** The side-by-side processes run as shipped: the app's default refresh interval and connection lifetime. */
-const SIDE_BY_SIDE_ENV = { CREDENTIAL_REFRESH_SECONDS: '30', DB_POOL_MAX_LIFETIME_SECONDS: '300' };
 
 export interface BenchResult {
   report: BenchReport;
