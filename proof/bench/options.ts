@@ -78,9 +78,9 @@ export const USAGE = `npm run bench -- [options]
   --from <report.json>       no run: only regenerate the docs from that report (implies --write-docs)
   --strict                   the cost targets (throughput and CPU per request) also decide the exit code
   side by side: baseline, this app and naive at once, each at --side-by-side-rate <req/s> (120), CPU read
-             over the same --side-by-side-seconds <s> (10; quick 3) in each of --side-by-side-windows <n>
-             (6; quick 2) per round, after 32 s of warm-up (past the first health cycle; quick 2 s);
-             --side-by-side-rounds <n> (4; quick 1; 0 skips it), each with fresh processes
+             over the same --side-by-side-seconds <s> (7.5; quick 3) in each of --side-by-side-windows <n>
+             (4; quick 2) per round, after 32 s of warm-up (past the first health cycle; quick 2 s);
+             --side-by-side-rounds <n> (6; quick 1; 0 skips it), each with fresh processes
   heavy load: --heavy-rotations <n> per strategy (3; quick 1; 0 skips it), this app alone at 70 % of its
              saturation in this run's trials
   heap guard: --heap-rotations <n> (20; 0 skips it) alternating-users pool swaps at 40 req/s, heap after GC
@@ -193,11 +193,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     ),
     restMs: num('rest-ms', pick(values['rest-ms'], '500', '250'), 0, 60_000),
     commonSeconds: num('common-seconds', pick(values['common-seconds'], '4', '1.5'), 1, 600, false),
-    sideBySideRounds: num('side-by-side-rounds', pick(values['side-by-side-rounds'], '4', '1'), 0, 50),
-    sideBySideWindows: num('side-by-side-windows', pick(values['side-by-side-windows'], '6', '2'), 1, 200),
+    sideBySideRounds: num('side-by-side-rounds', pick(values['side-by-side-rounds'], '6', '1'), 0, 50),
+    sideBySideWindows: num('side-by-side-windows', pick(values['side-by-side-windows'], '4', '2'), 1, 200),
     sideBySideSeconds: num(
       'side-by-side-seconds',
-      pick(values['side-by-side-seconds'], '10', '3'),
+      pick(values['side-by-side-seconds'], '7.5', '3'),
       1,
       600,
       false,
