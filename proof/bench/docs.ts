@@ -97,7 +97,8 @@ function wrapperSection(report: BenchReport): string[] {
   const cpu =
     cpuW && cpuB
       ? ` (a median ${cpuW.median.toFixed(2)} ms of CPU per request against the baseline\u2019s ` +
-        `${cpuB.median.toFixed(2)}, ${ratioCell(w.ratios.cpuPerRequest)}, on Node ${w.node} against ${base.node})`
+        `${cpuB.median.toFixed(2)}, ${ratioCell(w.ratios.cpuPerRequest)}` +
+        (w.node === base.node ? ')' : `, on Node ${w.node} against ${base.node})`)
       : '';
   const rss = (v: VariantReport | undefined) => v?.summary.rssMiB;
   const served = (v: VariantReport | undefined) => v?.summary.requestsServed;

@@ -238,3 +238,16 @@ export async function startServiceHarness(
     },
   };
 }
+
+/** Resolves when PostgreSQL shows a query like `pattern` running for `user` (the server is the event source here). */
+export async function untilQueryRunning(master: pg.Client, user: string, pattern: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const { rowCount } = await master.query(
+      `SELECT 1 FROM pg_stat_activity WHERE usename = $1 AND state = 'active' AND query LIKE $2`,
+      [user, pattern],
+    );
+    if (rowCount) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`no active query like ${pattern} for ${user}`);
+}

@@ -8,7 +8,11 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Queryable } from '../../../app/src/db/database.js';
-import { startServiceHarness, type ServiceHarness } from '../../helpers/service-harness.js';
+import {
+  startServiceHarness,
+  untilQueryRunning,
+  type ServiceHarness,
+} from '../../helpers/service-harness.js';
 
 let h: ServiceHarness;
 
@@ -82,19 +86,6 @@ describe('a checked-out connection whose backend ends between two statements', (
   });
 });
 
-/** Resolves when PostgreSQL shows `pattern` running for `user` (the server is the event source here). */
-async function untilRunning(user: string, pattern: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const { rowCount } = await h.master.query(
-      `SELECT 1 FROM pg_stat_activity WHERE usename = $1 AND state = 'active' AND query LIKE $2`,
-      [user, pattern],
-    );
-    if (rowCount) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error(`no active query like ${pattern} for ${user}`);
-}
-
 // Last: the swap leaves the service on another user.
 describe('a connection held past the probe timeout on a pool being drained after a swap', () => {
   it('still asks for a probe', async () => {
@@ -102,7 +93,7 @@ describe('a connection held past the probe timeout on a pool being drained after
     const { pool } = h.service;
     // Held across the swap, well past the probe timeout and under the query timeout (3 s).
     const held = pool.read((q) => q.query('SELECT pg_sleep(2) /* held-across-swap */'));
-    await untilRunning('app', '%held-across-swap%');
+    await untilQueryRunning(h.master, 'app', '%held-across-swap%');
 
     const { value } = await h.currentSecret();
     await h.promote(

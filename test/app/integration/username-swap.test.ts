@@ -6,7 +6,11 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PoolSwap } from '../../../app/src/db/rotating-pool.js';
-import { startServiceHarness, type ServiceHarness } from '../../helpers/service-harness.js';
+import {
+  startServiceHarness,
+  untilQueryRunning,
+  type ServiceHarness,
+} from '../../helpers/service-harness.js';
 import { startSteadyLoad } from '../../helpers/steady-load.js';
 
 let h: ServiceHarness;
@@ -18,19 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.stop();
 });
-
-/** Resolves when PostgreSQL shows `query` running for `user` (the server is the event source here). */
-async function untilRunning(user: string, pattern: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const { rowCount } = await h.master.query(
-      `SELECT 1 FROM pg_stat_activity WHERE usename = $1 AND state = 'active' AND query LIKE $2`,
-      [user, pattern],
-    );
-    if (rowCount) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error(`no active query like ${pattern} for ${user}`);
-}
 
 describe('username change', () => {
   it('swaps pools make-before-break; the in-flight query on the old pool completes', async () => {
@@ -47,7 +38,7 @@ describe('username change', () => {
       );
       return rows[0]?.who;
     });
-    await untilRunning('app', '%long-query%');
+    await untilQueryRunning(h.master, 'app', '%long-query%');
 
     const { value } = await h.currentSecret();
     const versionId = await h.putVersion(
