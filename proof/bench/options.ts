@@ -2,7 +2,6 @@
 import { parseArgs } from 'node:util';
 import { STRATEGIES, type RotationStrategy } from '../../rotation/config.js';
 import { UsageError } from '../cli/index.js';
-import { SIDE_BY_SIDE_REFRESH_SECONDS } from './paired-cost.js';
 import { VARIANT_NAMES, type VariantName } from './variants.js';
 
 export interface BenchOptions {
@@ -62,6 +61,9 @@ export interface BenchOptions {
 }
 
 export { UsageError } from '../cli/index.js';
+
+/** The app's default health-check interval, which the side-by-side processes run with (paired-cost.ts). */
+export const SIDE_BY_SIDE_REFRESH_SECONDS = 30;
 
 export const DEFAULT_DOCS = 'docs/benchmarks.md';
 

@@ -19,6 +19,7 @@ import {
 } from '../load/index.js';
 import type { AppProcess } from '../../local/app-process.js';
 import { stopAll, waitUntilReady } from '../drill/index.js';
+import { SIDE_BY_SIDE_REFRESH_SECONDS } from './options.js';
 import type { PhaseContext } from './phases.js';
 import { readMemory, readPreciseCpuMs, type MemoryReading } from './proc-stats.js';
 import {
@@ -38,9 +39,6 @@ import type { VariantName } from './variants.js';
  * costs twice the CPU, which would change the machine the others share.
  */
 export const SIDE_BY_SIDE_VARIANTS: readonly VariantName[] = ['baseline', 'this-app', 'naive'];
-
-/** The app's default health-check interval, which the side-by-side processes run with. */
-export const SIDE_BY_SIDE_REFRESH_SECONDS = 30;
 
 /**
  * The side-by-side processes run as shipped: the app's default refresh interval and connection
