@@ -6,20 +6,20 @@
  * graceful stop would block writing it to the closed pipe.
  */
 import { type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { findFreePort } from './free-port.js';
 import { spawnInOwnGroup } from './own-group.js';
 
 export interface AppProcess {
+  /** The process (a second one if the first died of a Ctrl-C while it was being forked). */
   child: ChildProcess;
   url: string;
   /** stdout and stderr lines so far. */
   lines: string[];
   /** Resolves with the first line (past or future) matching `pattern`. */
   waitForLine(pattern: RegExp): Promise<string>;
-  /** Resolves with the exit code. */
+  /** Resolves with the exit code, once the process's output is read to its end. */
   exited: Promise<number | null>;
 }
 
@@ -37,20 +37,26 @@ export async function spawnApp(
 ): Promise<AppProcess> {
   const port = env.PORT ?? String(await findFreePort());
   const args = [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry ?? MAIN];
-  const child = spawnInOwnGroup(options.execPath ?? process.execPath, args, {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOST: '127.0.0.1',
-      PORT: port,
-      LOG_LEVEL: 'info',
-      // Local load (drill, demo, bench) all comes from 127.0.0.1: one client, far above a client's
-      // write limit. The caller can still set one.
-      RATE_LIMIT_WRITES_PER_MINUTE: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    onParentDeath: 'SIGKILL',
-  });
+  const start = (): ChildProcess => {
+    const started = spawnInOwnGroup(options.execPath ?? process.execPath, args, {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOST: '127.0.0.1',
+        PORT: port,
+        LOG_LEVEL: 'info',
+        // Local load (drill, demo, bench) all comes from 127.0.0.1: one client, far above a client's
+        // write limit. The caller can still set one.
+        RATE_LIMIT_WRITES_PER_MINUTE: '0',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      onParentDeath: 'SIGKILL',
+    });
+    for (const output of [started.stdout, started.stderr]) {
+      if (output) createInterface({ input: output }).on('line', onLine);
+    }
+    return started;
+  };
   // Long runs (the demo) keep only the last lines in memory.
   const keep = options.keepLines ?? Number.POSITIVE_INFINITY;
   const lines: string[] = [];
@@ -65,13 +71,30 @@ export async function spawnApp(
       }
     }
   };
-  for (const output of [child.stdout, child.stderr]) {
-    if (output) createInterface({ input: output }).on('line', onLine);
-  }
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  let child = start();
+  let restarted = false;
+  const exited = new Promise<number | null>((resolve) => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      // A terminal's Ctrl-C pressed while the child is being forked reaches it before it leaves the
+      // terminal's process group (between fork and setsid): it dies of SIGINT before its first line.
+      // Nothing here sends SIGINT to a child, so this is that race: the child is started again, once,
+      // and the command's own Ctrl-C handling decides what happens next.
+      if (signal === 'SIGINT' && lines.length === 0 && !restarted) {
+        restarted = true;
+        child = start();
+        child.once('close', onExit);
+        return;
+      }
+      resolve(code);
+    };
+    // 'close', not 'exit': by then every line the child printed has been read.
+    child.once('close', onExit);
+  });
 
   return {
-    child,
+    get child() {
+      return child;
+    },
     url: `http://127.0.0.1:${port}`,
     lines,
     exited,
@@ -88,4 +111,9 @@ export async function spawnApp(
       ]);
     },
   };
+}
+
+/** SIGKILL for a process still running: the end of a run that could not stop it in order. */
+export function killIfRunning(task: AppProcess): void {
+  if (task.child.exitCode === null && task.child.signalCode === null) task.child.kill('SIGKILL');
 }

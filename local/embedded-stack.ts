@@ -28,6 +28,8 @@ export const LOCAL_PRINCIPALS = {
   app: { accessKeyId: 'AKIALOCALAPP00000001', secretAccessKey: 'local-dummy-app-key' },
   /** The rotation function (its Lambda execution role on AWS). */
   rotator: { accessKeyId: 'AKIALOCALROTATOR0001', secretAccessKey: 'local-dummy-rotator-key' },
+  /** The ECS agent reading a task's `secrets` block before the task starts (the task execution role on AWS). */
+  execution: { accessKeyId: 'AKIALOCALEXECUTION01', secretAccessKey: 'local-dummy-execution-key' },
   /** Bootstrap and operators (the deploying principal on AWS). */
   admin: { accessKeyId: 'AKIALOCALADMIN000001', secretAccessKey: 'local-dummy-admin-key' },
 } as const satisfies Record<string, LocalPrincipal>;

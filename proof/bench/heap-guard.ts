@@ -14,6 +14,7 @@ import { followPoolEvents } from './pool-events.js';
 import { readMemory } from './proc-stats.js';
 import { round, STEP_SETTINGS, summarizeStep } from './step.js';
 import { spawnVariant } from './variants.js';
+import { firstLine } from './first-line.js';
 
 export interface HeapGuardSettings {
   rotations: number;
@@ -127,7 +128,7 @@ export async function runHeapGuard(
         });
       }
     } catch (err) {
-      reasons.push((err as Error).message.split('\n')[0] ?? 'error');
+      reasons.push(firstLine(err));
     } finally {
       load.stop();
       inspector.close();

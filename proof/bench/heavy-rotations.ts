@@ -31,6 +31,7 @@ import {
 import { firstAfter, followPoolEvents } from './pool-events.js';
 import { round, runStep } from './step.js';
 import { spawnVariant } from './variants.js';
+import { firstLine } from './first-line.js';
 
 export interface HeavyRotationSettings {
   /** The load, as a fraction of this app's saturation throughput. */
@@ -139,7 +140,7 @@ export async function runHeavyRotations(
       ctx.say(`this app under heavy load, ${describeHeavyStrategy(result)}`);
       strategies.push({ strategy, result });
     } catch (err) {
-      const error = (err as Error).message.split('\n')[0] ?? 'error';
+      const error = firstLine(err);
       ctx.say(`this app under heavy load, ${strategy}: could not run: ${error}`);
       strategies.push({ strategy, result: { error } });
     }

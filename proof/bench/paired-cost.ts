@@ -17,7 +17,7 @@ import {
   TargetPool,
   type RequestRecord,
 } from '../load/index.js';
-import type { AppProcess } from '../../local/app-process.js';
+import { killIfRunning, type AppProcess } from '../../local/app-process.js';
 import { stopAll, waitUntilReady } from '../drill/index.js';
 import { SIDE_BY_SIDE_REFRESH_SECONDS } from './options.js';
 import type { PhaseContext } from './phases.js';
@@ -175,8 +175,7 @@ export async function runPairedCost(
       const codes = await stopAll(names.map((name) => tasks.get(name) as AppProcess));
       names.forEach((name, i) => exitCodes.get(name)?.push(codes[i] ?? null));
     } finally {
-      for (const task of tasks.values())
-        if (task.child.exitCode === null && task.child.signalCode === null) task.child.kill('SIGKILL');
+      for (const task of tasks.values()) killIfRunning(task);
     }
   }
   return {

@@ -6,7 +6,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { loadScenario, RequestMix, splitWindows, type WindowSplit } from '../load/index.js';
 import type { RotationStrategy } from '../../rotation/config.js';
-import type { AppProcess } from '../../local/app-process.js';
+import { killIfRunning, type AppProcess } from '../../local/app-process.js';
 import { scrapeTask, stopAll, waitUntilReady } from '../drill/index.js';
 import type { BenchOptions } from './options.js';
 import { openedBetween, peakOverSteady, type ConnectionWatch } from './pg-connections.js';
@@ -115,7 +115,7 @@ export async function withProcess<T>(
     };
   } finally {
     await connections.stop();
-    if (task && task.child.exitCode === null && task.child.signalCode === null) task.child.kill('SIGKILL');
+    if (task) killIfRunning(task);
   }
 }
 

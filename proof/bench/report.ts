@@ -227,7 +227,8 @@ export function isRotationResult(r: RotationResult | { error: string } | undefin
   return r !== undefined && 'totals' in r;
 }
 
-const interval = (r: RatioEstimate) => `${r.ci95[0].toFixed(2)}–${r.ci95[1].toFixed(2)}`;
+const interval = (r: RatioEstimate, digits = 2) =>
+  `${r.ci95[0].toFixed(digits)}–${r.ci95[1].toFixed(digits)}`;
 
 /**
  * A cost target on an interval: met when the whole interval is on the right side of the bound,
@@ -484,9 +485,7 @@ export function spreadCell(s: Spread | null, digits = 2): string {
 }
 /** "1.02 × [0.98–1.05]": the median paired ratio and its 95 % interval. */
 export function ratioCell(r: RatioEstimate | null, digits = 2): string {
-  return r === null
-    ? '-'
-    : `${r.median.toFixed(digits)} × [${r.ci95[0].toFixed(digits)}–${r.ci95[1].toFixed(digits)}]`;
+  return r === null ? '-' : `${r.median.toFixed(digits)} × [${interval(r, digits)}]`;
 }
 
 export interface Table {

@@ -36,6 +36,7 @@ import { startBenchStack } from './stack.js';
 import { round } from './step.js';
 import { describeTrial, interleavedOrder, runTrial } from './trial.js';
 import { spawnVariant, VARIANTS, type VariantName } from './variants.js';
+import { firstLine } from './first-line.js';
 
 export interface BenchResult {
   report: BenchReport;
@@ -134,7 +135,7 @@ export async function runBench(
               `[${v.ratio?.ci95.join('–') ?? '-'}]`,
           );
       } catch (err) {
-        say(`side by side: could not run: ${(err as Error).message.split('\n')[0] ?? 'error'}`);
+        say(`side by side: could not run: ${firstLine(err)}`);
       }
       durations.sideBySide = round((Date.now() - sideBySideStarted) / 1000, 1);
     }
@@ -153,7 +154,7 @@ export async function runBench(
           v.trials.push(t);
           if (!options.quiet) say(`${v.title}, trial ${round_ + 1}/${options.trials}: ${describeTrial(t)}`);
         } catch (err) {
-          const error = (err as Error).message.split('\n')[0] ?? 'error';
+          const error = firstLine(err);
           v.trials.push({ ...slot, error });
           say(`${v.title}, trial ${round_ + 1}/${options.trials}: could not run: ${error}`);
         }
@@ -183,7 +184,7 @@ export async function runBench(
         try {
           v.rotations[strategy] = await rotationPhase(ctx, v.name, strategy, spawner(v.name, strategy));
         } catch (err) {
-          const error = (err as Error).message.split('\n')[0] ?? 'error';
+          const error = firstLine(err);
           v.rotations[strategy] = { error };
           say(`${v.title}: ${strategy} run could not run: ${error}`);
         }
@@ -219,7 +220,7 @@ export async function runBench(
         heapGuard = await runHeapGuard(ctx, { settings: { rotations: options.heapRotations }, onSpawn });
         say(describeHeapGuard(heapGuard));
       } catch (err) {
-        say(`heap guard: could not run: ${(err as Error).message.split('\n')[0] ?? 'error'}`);
+        say(`heap guard: could not run: ${firstLine(err)}`);
       }
       durations.heapGuard = round((Date.now() - heapStarted) / 1000, 1);
     }

@@ -24,6 +24,7 @@ import {
 } from '../drill/index.js';
 import { CONNECTION_LOG_SETTINGS } from './connection-log.js';
 import { watchConnections, type ConnectionWatch } from './pg-connections.js';
+import type { SecretsBlock } from '../naive-app/index.js';
 
 export interface BenchStack {
   stack: EmbeddedStack;
@@ -37,6 +38,8 @@ export interface BenchStack {
   stackLines: string[];
   /** AWSCURRENT of the app secret, read as the admin (the baseline's static credentials). */
   currentCredentials(): Promise<DbCredentials>;
+  /** Where the naive app's secret is read from before it starts, as ECS's `secrets` block does. */
+  taskSecrets: SecretsBlock;
   /** RotateSecret with the strategy's function; resolves once the rotation finished or failed. */
   rotate(strategy: RotationStrategy): Promise<RotationOutcome>;
   postgresVersion(): Promise<string>;
@@ -103,6 +106,7 @@ export async function startBenchStack(options: {
       functionLines,
       stackLines,
       currentCredentials,
+      taskSecrets: { client: stack.secretsManagerClient('execution'), secretId: stack.appSecretId },
       rotate: (strategy) =>
         rotateWith(admin, stack.appSecretId, parseDrillArgs(['--strategy', strategy]), (versionId) =>
           rotator ? rotator.waitForRotation(versionId).then(() => undefined) : Promise.resolve(),

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { spawnApp, type AppProcess } from '../../local/app-process.js';
-import { NAIVE_APP_MAIN } from '../naive-app/index.js';
+import { spawnNaiveApp } from '../naive-app/index.js';
 import type { BenchStack } from './stack.js';
 
 export const VARIANT_NAMES = ['baseline', 'this-app', 'naive', 'wrapper'] as const;
@@ -43,8 +43,9 @@ export const VARIANTS: Record<VariantName, VariantSpec> = {
     name: 'naive',
     title: 'naive',
     description:
-      'proof/naive-app: the secret read once at startup (what the ECS task definition `secrets` block ' +
-      'does), then a plain pg.Pool with those credentials. The control: a rotation breaks it.',
+      'proof/naive-app: the secret given once in the environment, as the ECS task definition `secrets` block ' +
+      'does (the bench reads AWSCURRENT as the execution role when it starts the process; the process has no ' +
+      'Secrets Manager client), then a plain pg.Pool with those credentials. The control: a rotation breaks it.',
     underRotation: 'expected-to-fail',
   },
   wrapper: {
@@ -59,7 +60,6 @@ export const VARIANTS: Record<VariantName, VariantSpec> = {
 };
 
 const BASELINE_MAIN = fileURLToPath(new URL('./baseline-app/main.ts', import.meta.url));
-const NAIVE_MAIN = NAIVE_APP_MAIN;
 const WRAPPER_MAIN = fileURLToPath(new URL('./wrapper-app/main.ts', import.meta.url));
 
 /**
@@ -104,7 +104,7 @@ export async function spawnVariant(
     case 'this-app':
       return spawnApp(env, common);
     case 'naive':
-      return spawnApp(env, { ...common, entry: NAIVE_MAIN });
+      return spawnNaiveApp(env, bench.taskSecrets, common);
     case 'wrapper':
       return spawnApp(env, { ...common, entry: WRAPPER_MAIN });
   }

@@ -114,31 +114,21 @@ async function embedded(
   const egressDir = mkdtempSync(join(tmpdir(), 'drill-egress-'));
   const egressFiles: string[] = [];
   const egressAllow = `${stack.env.AWS_ENDPOINT_URL_SECRETS_MANAGER},${stack.postgres.host}:${stack.postgres.port}`;
+  // The naive app gets its secret the way ECS injects it: read before the task starts.
+  const taskSecrets = { client: stack.secretsManagerClient('execution'), secretId: stack.appSecretId };
   const spawnTask = async (): Promise<AppProcess> => {
-    for (let attempt = 1; ; attempt++) {
-      const reportFile = join(egressDir, `task${egressFiles.length + 1}.jsonl`);
-      egressFiles.push(reportFile);
-      const guarded = { ...env, EGRESS_GUARD_ALLOW: egressAllow, EGRESS_GUARD_REPORT: reportFile };
-      const spawnOptions = { nodeArgs: EGRESS_GUARD_NODE_ARGS };
-      const task =
-        options.app === 'naive'
-          ? await spawnNaiveApp(guarded, spawnOptions)
-          : await spawnApp(guarded, spawnOptions);
-      tasks.push(task);
-      targetUrls.push(task.url);
-      try {
-        await waitUntilReady(task);
-        return task;
-      } catch (err) {
-        // A terminal's Ctrl-C pressed while the task is being forked reaches it before it leaves the
-        // terminal's process group (between fork and setsid), and it dies of SIGINT before its first
-        // line. Started again once; the drill's own Ctrl-C handling decides what happens next.
-        if (task.child.signalCode !== 'SIGINT' || attempt > 1) throw err;
-        tasks.pop();
-        targetUrls.pop();
-        egressFiles.pop();
-      }
-    }
+    const reportFile = join(egressDir, `task${egressFiles.length + 1}.jsonl`);
+    egressFiles.push(reportFile);
+    const guarded = { ...env, EGRESS_GUARD_ALLOW: egressAllow, EGRESS_GUARD_REPORT: reportFile };
+    const spawnOptions = { nodeArgs: EGRESS_GUARD_NODE_ARGS };
+    const task =
+      options.app === 'naive'
+        ? await spawnNaiveApp(guarded, taskSecrets, spawnOptions)
+        : await spawnApp(guarded, spawnOptions);
+    tasks.push(task);
+    targetUrls.push(task.url);
+    await waitUntilReady(task);
+    return task;
   };
   try {
     env = {

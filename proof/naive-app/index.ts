@@ -12,4 +12,4 @@ export {
   untrackedCredentials,
   type ServeOptions,
 } from './serve-database.js';
-export { spawnNaiveApp } from './spawn.js';
+export { spawnNaiveApp, type SecretsBlock } from './spawn.js';

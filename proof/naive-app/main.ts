@@ -1,28 +1,29 @@
 /**
  * The NAIVE app, for the drill's control run only (never shipped, never in app/): the same routes,
- * migrations and metrics as the real service, but the database credentials are read ONCE at
- * startup, which is what the ECS task definition's `secrets` block does (it injects the secret
- * into an environment variable when the task starts), and used by an ordinary pg.Pool.
+ * migrations and metrics as the real service, but the database credentials come ONCE, from the
+ * environment, as the ECS task definition's `secrets` block gives them: the ECS agent reads the
+ * secret when the task starts and puts its JSON in an environment variable. The process itself
+ * has no Secrets Manager client. An ordinary pg.Pool uses those credentials.
  *
  * It recycles connections exactly like the real service (DB_POOL_MAX_LIFETIME_SECONDS, idle
  * timeout 30 s): after a rotation changes the password, the next new connection is refused.
  *
- * Environment: DB_SECRET_ID, AWS_* (as the app), DB_SCHEMA, DB_OWNER_ROLE, PORT, HOST,
+ * Environment: DB_SECRET (the secret's JSON, see spawn.ts), DB_SCHEMA, DB_OWNER_ROLE, PORT, HOST,
  * DB_POOL_MAX, DB_POOL_MAX_LIFETIME_SECONDS, CREDENTIAL_REFRESH_SECONDS (readiness probe period),
  * RATE_LIMIT_WRITES_PER_MINUTE, TRUST_PROXY.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseSecret } from '../../app/src/credentials/secret-shape.js';
 import { runMigrations } from '../../app/src/db/migrate.js';
 import { createLogger, SecretScrubber } from '../../app/src/logger.js';
 import { createMetrics } from '../../app/src/metrics.js';
 import { PlainDatabase } from './plain-database.js';
 import { intFromEnv, logLevelFromEnv, serveDatabase } from './serve-database.js';
+import { INJECTED_SECRET_VARIABLE } from './main-path.js';
 
 const env = process.env;
-const secretId = env.DB_SECRET_ID;
-if (!secretId) {
-  process.stderr.write('DB_SECRET_ID is required\n');
+const injected = env[INJECTED_SECRET_VARIABLE];
+if (!injected) {
+  process.stderr.write(`${INJECTED_SECRET_VARIABLE} is required (the secret's JSON)\n`);
   process.exit(1);
 }
 const schema = env.DB_SCHEMA ?? 'app';
@@ -32,16 +33,9 @@ const scrubber = new SecretScrubber();
 const logger = createLogger({ level: logLevelFromEnv(), scrubber, name: 'naive-orders-api' });
 const metrics = createMetrics();
 
-const sm = new SecretsManagerClient({});
-const secret = await sm.send(new GetSecretValueCommand({ SecretId: secretId }));
-metrics.secretsManagerCalls.inc({ operation: 'GetSecretValue', outcome: 'ok' });
-sm.destroy();
-const { credentials } = parseSecret(secret.SecretString, {});
+const { credentials } = parseSecret(injected, {});
 scrubber.add(credentials.password);
-logger.info(
-  { username: credentials.username, versionId: secret.VersionId },
-  'credentials read once at startup',
-);
+logger.info({ username: credentials.username }, 'credentials given once at startup');
 
 const db = new PlainDatabase(credentials, {
   schema,
@@ -62,7 +56,7 @@ await serveDatabase({
   logger,
   metrics,
   credentials: () => ({
-    versionId: secret.VersionId ?? null,
+    versionId: null,
     stage: 'AWSCURRENT',
     username: credentials.username,
     fetchedAt: new Date(fetchedAt).toISOString(),
