@@ -63,25 +63,36 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       maxAttempts: SDK_MAX_ATTEMPTS,
     });
 
-  const store = new CredentialStore({
-    source: new SecretSource(secretsManager, config.secretId, metrics),
-    fallback: config.db.fallback,
-    logger: logger.child({ component: 'credentials' }),
-    metrics,
-    scrubber,
-    backoff: { baseMs: SECRET_RETRY_BASE_MS, maxMs: config.credentialRefreshSeconds * 1000 },
-  });
-  await store.load();
-
-  const pool = new RotatingPool({
-    store,
-    db: config.db,
-    ssl: tlsOptions(config.db.ssl, config.db.sslCaPath),
-    logger: logger.child({ component: 'pool' }),
-    metrics,
-  });
-
+  // What has started so far, stopped in reverse if startup fails (a port in use, a failed migration).
+  const started: (() => unknown)[] = [];
+  const stopStarted = async () => {
+    for (const stop of started.reverse()) await stop();
+  };
+  if (emf) started.push(() => emf.close());
+  if (ownsClient)
+    started.push(() => {
+      secretsManager.destroy();
+    });
   try {
+    const store = new CredentialStore({
+      source: new SecretSource(secretsManager, config.secretId, metrics),
+      fallback: config.db.fallback,
+      logger: logger.child({ component: 'credentials' }),
+      metrics,
+      scrubber,
+      backoff: { baseMs: SECRET_RETRY_BASE_MS, maxMs: config.credentialRefreshSeconds * 1000 },
+    });
+    await store.load();
+
+    const pool = new RotatingPool({
+      store,
+      db: config.db,
+      ssl: tlsOptions(config.db.ssl, config.db.sslCaPath),
+      logger: logger.child({ component: 'pool' }),
+      metrics,
+    });
+    started.push(() => pool.end());
+
     if (config.db.migrate) {
       const applied = await pool.session((client) =>
         runMigrations({ client, ownerRole: config.db.ownerRole, schema: config.db.schema, logger }),
@@ -97,6 +108,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       probeTimeoutMs: config.db.probeTimeoutMs,
       metrics,
     });
+    started.push(() => {
+      health.stop();
+    });
     await health.start();
 
     const app = await buildApp({
@@ -110,6 +124,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       idempotencyRetentionHours: config.idempotencyRetentionHours,
       apiDocs: config.http.apiDocs,
     });
+    started.push(() => app.close());
     const url = await app.listen({ host: config.http.host, port: config.http.port });
     const retention = new IdempotencyRetention({
       db: pool,
@@ -139,8 +154,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       },
     };
   } catch (err) {
-    await pool.end();
-    await emf?.close();
+    await stopStarted();
     throw err;
   }
 }

@@ -10,13 +10,15 @@
 import { runMigrations } from '../../../app/src/db/migrate.js';
 import { createLogger, SecretScrubber } from '../../../app/src/logger.js';
 import { createMetrics } from '../../../app/src/metrics.js';
+// The serving modules themselves, as the naive app's main.ts imports them: the side-by-side pair
+// must load the same code (the naive app's index also starts processes, with the AWS SDK).
+import { PlainDatabase } from '../../naive-app/plain-database.js';
 import {
   intFromEnv,
   logLevelFromEnv,
-  PlainDatabase,
   serveDatabase,
   untrackedCredentials,
-} from '../../naive-app/index.js';
+} from '../../naive-app/serve-database.js';
 
 const env = process.env;
 const username = env.PGUSER;

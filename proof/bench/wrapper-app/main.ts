@@ -12,7 +12,12 @@
  */
 import { createLogger, SecretScrubber } from '../../../app/src/logger.js';
 import { createMetrics } from '../../../app/src/metrics.js';
-import { intFromEnv, logLevelFromEnv, serveDatabase, untrackedCredentials } from '../../naive-app/index.js';
+import {
+  intFromEnv,
+  logLevelFromEnv,
+  serveDatabase,
+  untrackedCredentials,
+} from '../../naive-app/serve-database.js';
 import { WrapperDatabase } from './wrapper-database.js';
 
 const env = process.env;
