@@ -40,6 +40,6 @@ COPY --chown=root:root package.json ./
 # writes nothing, so the root filesystem can be mounted read-only.
 USER node
 EXPOSE 3000
-HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 CMD ["node", "dist/app/src/healthcheck.js"]
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 CMD ["node", "dist/app/src/container-healthcheck.js"]
 # node directly (not npm): signals reach the app, and npm needs a writable cache.
 CMD ["node", "--enable-source-maps", "dist/app/src/main.js"]

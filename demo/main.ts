@@ -25,16 +25,39 @@ import {
 } from './dashboard.js';
 import { startGentleLoad, type GentleLoad } from './gentle-load.js';
 
-const { values } = parseArgs({
-  options: {
-    strategy: { type: 'string', default: 'alternating-users' },
-    every: { type: 'string', default: '20' },
-    tasks: { type: 'string', default: '2' },
-    rate: { type: 'string', default: '20' },
-    duration: { type: 'string', default: '0' },
-    'dashboard-port': { type: 'string', default: '8080' },
-  },
-});
+const USAGE = `npm run demo -- [options]
+  --strategy <name>        alternating-users (default) or single-user
+  --every <s>              a rotation every <s> seconds (default 20)
+  --tasks <n>              app processes, as Fargate tasks (default 2)
+  --rate <req/s>           the gentle load over all tasks (default 20)
+  --duration <s>           stop by itself after <s> seconds (default 0: until Ctrl-C)
+  --dashboard-port <port>  the live dashboard on 127.0.0.1 (default 8080; 0: any free port; a busy one falls back)
+  -h, --help               this text
+Ctrl-C stops it in order and prints the verdict; a second Ctrl-C stops everything at once.`;
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        strategy: { type: 'string', default: 'alternating-users' },
+        every: { type: 'string', default: '20' },
+        tasks: { type: 'string', default: '2' },
+        rate: { type: 'string', default: '20' },
+        duration: { type: 'string', default: '0' },
+        'dashboard-port': { type: 'string', default: '8080' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const values = parseOptions();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 function positive(name: string, raw: string, allowZero = false): number {
   const n = Number(raw);

@@ -162,7 +162,7 @@ export class FargateApi extends Construct {
       stopTimeout: Duration.seconds(SHUTDOWN.stopTimeoutSeconds),
       // Liveness only (the image's HEALTHCHECK script); readiness is the load balancer's business.
       healthCheck: {
-        command: ['CMD', 'node', 'dist/app/src/healthcheck.js'],
+        command: ['CMD', 'node', 'dist/app/src/container-healthcheck.js'],
         interval: Duration.seconds(10),
         timeout: Duration.seconds(3),
         retries: 3,

@@ -217,7 +217,11 @@ describe('docker-compose.yml', () => {
       });
       expect(env(service).CREDENTIAL_REFRESH_SECONDS, name).toMatch(/^\d+$/);
       expect(env(service).AWS_ACCESS_KEY_ID, name).toBeTruthy();
-      expect(service.healthcheck?.test, name).toEqual(['CMD', 'node', 'dist/app/src/healthcheck.js']);
+      expect(service.healthcheck?.test, name).toEqual([
+        'CMD',
+        'node',
+        'dist/app/src/container-healthcheck.js',
+      ]);
       expect(service.depends_on, name).toMatchObject({
         bootstrap: { condition: 'service_completed_successfully' },
       });

@@ -10,7 +10,7 @@ import { Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeAssemblies, synthesize, type Synthesized } from './synth.js';
+import { removeAssemblies, synthesize, type Synthesized } from '../helpers/synth.js';
 
 const variants: Record<string, Record<string, unknown>> = {
   dev: { profile: 'dev' },

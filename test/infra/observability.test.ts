@@ -24,7 +24,7 @@ import {
   resourcesOf,
   synthesize,
   type Synthesized,
-} from './synth.js';
+} from '../helpers/synth.js';
 
 let synth: Synthesized;
 beforeAll(() => {

@@ -12,7 +12,7 @@ import {
   resourcesOf,
   synthesize,
   type Synthesized,
-} from './synth.js';
+} from '../helpers/synth.js';
 
 const CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000';
 

@@ -1,4 +1,4 @@
-/** The rotation handler's step names (rotation/handler.ts), without a database or Secrets Manager. */
+/** The rotation handler's step names (rotation/handler.ts normalizeStep), without a database or Secrets Manager. */
 import { describe, expect, it } from 'vitest';
 import { normalizeStep } from '../../rotation/handler.js';
 
