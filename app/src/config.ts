@@ -7,6 +7,13 @@ import { DEFAULT_SERVICE_NAME } from './metric-names.js';
  * one error, with the form it should take; nothing starts on a half-valid config.
  */
 
+/** The HTTP settings' defaults, here once: buildApp (http/app.ts) falls back to the same values. */
+export const HTTP_DEFAULTS = {
+  bodyLimitBytes: 65_536,
+  writesPerMinute: 600,
+  idempotencyRetentionHours: 24,
+} as const;
+
 const integer = (min: number, max: number, fallback: number | undefined, what: string) =>
   Type.Integer({
     minimum: min,
@@ -45,9 +52,19 @@ const EnvSchema = Type.Object({
   DB_MIGRATE: oneOf(['true', 'false'] as const, 'true'),
   PORT: integer(0, 65535, 3000, 'a TCP port'),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'an address to listen on' }),
-  BODY_LIMIT_BYTES: integer(1024, 10_485_760, 65_536, 'request body limit in bytes'),
-  IDEMPOTENCY_RETENTION_HOURS: integer(1, 8760, 24, 'hours an Idempotency-Key is remembered'),
-  RATE_LIMIT_WRITES_PER_MINUTE: integer(0, 1_000_000, 600, 'writes per minute per client, 0 = off'),
+  BODY_LIMIT_BYTES: integer(1024, 10_485_760, HTTP_DEFAULTS.bodyLimitBytes, 'request body limit in bytes'),
+  IDEMPOTENCY_RETENTION_HOURS: integer(
+    1,
+    8760,
+    HTTP_DEFAULTS.idempotencyRetentionHours,
+    'hours an Idempotency-Key is remembered',
+  ),
+  RATE_LIMIT_WRITES_PER_MINUTE: integer(
+    0,
+    1_000_000,
+    HTTP_DEFAULTS.writesPerMinute,
+    'writes per minute per client, 0 = off',
+  ),
   TRUST_PROXY: Type.String({
     pattern: '^(?:false|true|[1-9]|10)$',
     default: 'false',
@@ -65,6 +82,7 @@ const EnvSchema = Type.Object({
   }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   AWS_REGION: optionalText('an AWS region such as eu-west-1'),
+  // Read by the SDK itself; checked here so that a bad URL fails at startup, naming the variable.
   AWS_ENDPOINT_URL_SECRETS_MANAGER: Type.Optional(
     Type.String({ pattern: '^https?://[^\\s]+$', description: 'an http(s) URL' }),
   ),
@@ -110,7 +128,7 @@ export interface AppConfig {
   logLevel: Env['LOG_LEVEL'];
   /** Credential metrics as CloudWatch embedded metric format records on stdout (metric-names.ts). */
   cloudwatchEmf: { enabled: boolean; service: string };
-  aws: { region?: string; secretsManagerEndpoint?: string };
+  aws: { region?: string };
 }
 
 export class ConfigError extends Error {
@@ -196,12 +214,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     shutdown: { delaySeconds: env.SHUTDOWN_DELAY_SECONDS, graceSeconds: env.SHUTDOWN_GRACE_SECONDS },
     logLevel: env.LOG_LEVEL,
     cloudwatchEmf: { enabled: env.CLOUDWATCH_EMF === 'true', service: env.CLOUDWATCH_EMF_SERVICE },
-    aws: {
-      ...(env.AWS_REGION !== undefined && { region: env.AWS_REGION }),
-      ...(env.AWS_ENDPOINT_URL_SECRETS_MANAGER !== undefined && {
-        secretsManagerEndpoint: env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
-      }),
-    },
+    aws: { ...(env.AWS_REGION !== undefined && { region: env.AWS_REGION }) },
   };
 }
 

@@ -6,6 +6,7 @@
 import type { LevelWithSilent, Logger } from 'pino';
 import type { Database } from '../../app/src/db/database.js';
 import type { ReadinessSnapshot } from '../../app/src/health/readiness.js';
+import { HTTP_DEFAULTS } from '../../app/src/config.js';
 import { buildApp } from '../../app/src/http/app.js';
 import type { Metrics, PoolStats } from '../../app/src/metrics.js';
 
@@ -71,7 +72,7 @@ export async function serveDatabase(options: ServeOptions): Promise<void> {
     metrics,
     logger,
     // As the app and the naive app read it: the same rate-limit hook in every variant's path.
-    writesPerMinute: intFromEnv('RATE_LIMIT_WRITES_PER_MINUTE', 600, 0),
+    writesPerMinute: intFromEnv('RATE_LIMIT_WRITES_PER_MINUTE', HTTP_DEFAULTS.writesPerMinute, 0),
     trustProxy: process.env.TRUST_PROXY === 'true' || intFromEnv('TRUST_PROXY', 0, 0) || false,
   });
   await app.listen({ host: process.env.HOST ?? '0.0.0.0', port: intFromEnv('PORT', 3000) });

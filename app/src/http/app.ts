@@ -21,25 +21,23 @@ import metrics from './routes/metrics.js';
 import orders from './routes/api/orders.js';
 import products from './routes/api/products.js';
 import { validatorCompiler } from './validation.js';
-
-export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
-export const DEFAULT_IDEMPOTENCY_RETENTION_HOURS = 24;
+import { HTTP_DEFAULTS } from '../config.js';
 
 export interface AppDependencies {
   db: Database;
   readiness: ReadinessSource;
   metrics: Metrics;
   logger: Logger;
-  /** Larger request bodies are refused with 413. Default 64 KiB. */
+  /** Larger request bodies are refused with 413. Default: HTTP_DEFAULTS (config.ts), 64 KiB. */
   bodyLimitBytes?: number;
-  /** Write requests per minute per client address, then 429. Default (and 0): no limit. */
+  /** Write requests per minute per client address, then 429; 0: no limit. Default: HTTP_DEFAULTS, 600. */
   writesPerMinute?: number;
   /**
    * Fastify's `trustProxy`: `true` trusts every X-Forwarded-For entry, a number that many hops (1
    * behind an ALB, so `request.ip` is the client, not the load balancer node). Default: `false`.
    */
   trustProxy?: boolean | number;
-  /** Hours an order's Idempotency-Key is remembered. Default 24. */
+  /** Hours an order's Idempotency-Key is remembered. Default: HTTP_DEFAULTS, 24. */
   idempotencyRetentionHours?: number;
   /** Serve the OpenAPI document and Swagger UI (plugins/api-docs.ts). Default: off. */
   apiDocs?: boolean;
@@ -57,7 +55,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const logger: FastifyBaseLogger = deps.logger;
   const app = Fastify({
     loggerInstance: logger,
-    bodyLimit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    bodyLimit: deps.bodyLimitBytes ?? HTTP_DEFAULTS.bodyLimitBytes,
     genReqId: requestId,
     trustProxy: trustProxy(deps.trustProxy ?? false),
     // Probes arrive every few seconds from every load balancer node: no access-log lines for them.
@@ -93,7 +91,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(shutdown);
   // After the plugins whose onRequest hooks set headers every response carries.
   await app.register(methodNotAllowed);
-  await app.register(writeRateLimit, { writesPerMinute: deps.writesPerMinute ?? 0 });
+  await app.register(writeRateLimit, {
+    writesPerMinute: deps.writesPerMinute ?? HTTP_DEFAULTS.writesPerMinute,
+  });
   if (deps.apiDocs === true) await app.register(apiDocs);
 
   await app.register(health);
@@ -102,7 +102,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     async (api) => {
       await api.register(products);
       await api.register(orders, {
-        idempotencyRetentionHours: deps.idempotencyRetentionHours ?? DEFAULT_IDEMPOTENCY_RETENTION_HOURS,
+        idempotencyRetentionHours: deps.idempotencyRetentionHours ?? HTTP_DEFAULTS.idempotencyRetentionHours,
       });
     },
     { prefix: '/api' },
