@@ -125,7 +125,7 @@ export const DEFINITIONS = {
   threadCpu:
     'side by side: the run time of each of the process’s threads (/proc/<pid>/task/<tid>/schedstat, nanoseconds), summed: /proc/<pid>/stat counts in 10 ms ticks, about 1 % of a window',
   identicalPair:
-    'naive ÷ baseline side by side: the same plain pool on the same routes (the naive app also loads the AWS SDK to read its secret once), so its interval shows what the measurement can resolve; the CPU target is decided only when it lies within 0.97–1.03',
+    'naive ÷ baseline side by side: the same plain pool on the same routes and the same modules (the naive app gets its secret in the environment), so its interval shows what the measurement can resolve; the CPU target is decided only when it lies within 0.97–1.03',
   heavyLoad:
     'this app alone under open-model load at 70 % of the saturation throughput its trials reached in the same run (their median), after 3 s of unmeasured warm-up (quick: 2 s); rotations 5 s into the load (quick: 3 s), then one every 10 s (quick: 6 s), and as long after the last. The rotation window is the drill’s, stretched to the old pool’s drain (+1 s) when the app found the rotation later',
   serverLogConnections:
