@@ -111,7 +111,8 @@ rehearse() {
   if [ ${#packages[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "${packages[@]}" >/dev/null
   fi
-  : >"$state_dir/apt-packages"
+  # The record goes with the packages (on a machine the project never touched there is none).
+  rm -f "$state_dir/apt-packages"
   rm -rf "${dirs[@]}"
   reset_seconds=$((SECONDS - started))
   say "machine reset in ${reset_seconds} s"
