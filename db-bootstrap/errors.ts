@@ -1,5 +1,5 @@
 /** The bootstrap's one error type; messages name what is wrong, never a password. */
-import { errorMessage, sqlState } from '../rotation/errors.js';
+import { errorMessage, sqlState } from '../rotation/public.js';
 
 /** Thrown for every bootstrap failure; the message names what is wrong, never a password. */
 export class BootstrapError extends Error {

@@ -13,5 +13,4 @@ export {
   type BootstrapResult,
 } from './options.js';
 // The password rules and the clone suffix belong to the rotation function; re-exported for callers of the bootstrap.
-export { DEFAULT_EXCLUDE_CHARACTERS, DEFAULT_PASSWORD_LENGTH } from '../rotation/config.js';
-export { CLONE_SUFFIX } from '../rotation/secret-fields.js';
+export { DEFAULT_EXCLUDE_CHARACTERS, DEFAULT_PASSWORD_LENGTH, CLONE_SUFFIX } from '../rotation/public.js';

@@ -27,8 +27,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { bootstrapDatabase, type BootstrapOptions, type BootstrapResult } from './index.js';
-import { SSL_MODES, type SslMode } from '../rotation/config.js';
-import { pgSslOptions, UNREACHABLE_CODES } from '../rotation/db-connection.js';
+import { SSL_MODES, type SslMode, pgSslOptions, UNREACHABLE_CODES } from '../rotation/public.js';
 
 const problems: string[] = [];
 const env = (name: string): string | undefined => {

@@ -1,7 +1,6 @@
 /** The bootstrap's PostgreSQL connection and catalog queries. */
 import pg from 'pg';
-import { sqlState } from '../rotation/errors.js';
-import { PG16, serverVersion } from '../rotation/roles.js';
+import { sqlState, PG16, serverVersion } from '../rotation/public.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, type BootstrapConnection } from './options.js';
 
 export { PG16, serverVersion };

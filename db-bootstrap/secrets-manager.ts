@@ -5,8 +5,12 @@ import {
   GetSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { DEFAULT_EXCLUDE_CHARACTERS, DEFAULT_PASSWORD_LENGTH } from '../rotation/config.js';
-import { awsErrorName, errorMessage } from '../rotation/errors.js';
+import {
+  DEFAULT_EXCLUDE_CHARACTERS,
+  DEFAULT_PASSWORD_LENGTH,
+  awsErrorName,
+  errorMessage,
+} from '../rotation/public.js';
 import { BootstrapError } from './errors.js';
 import type { BootstrapOptions } from './options.js';
 

@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { RotationStrategy } from '../rotation/config.js';
+import type { RotationStrategy } from '../rotation/public.js';
 import type { RotationFailedError, RotationReport, StepInvocation } from '../local/rotator/index.js';
 import type { LoadSecondReport } from './gentle-load.js';
 

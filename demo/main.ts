@@ -11,8 +11,8 @@
  */
 import { parseArgs } from 'node:util';
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { STRATEGIES, type RotationStrategy } from '../rotation/config.js';
-import { spawnApp, type AppProcess } from '../local/app-process.js';
+import { STRATEGIES, type RotationStrategy } from '../rotation/public.js';
+import { spawnApp, stopAll, waitUntilReady, type AppProcess } from '../local/app-process.js';
 import { startEmbeddedStack } from '../local/embedded-stack.js';
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from '../local/interrupts.js';
 import { stopGroupsNow } from '../local/own-group.js';
@@ -273,8 +273,7 @@ async function shutdown(reason: string): Promise<void> {
   nextRotationAt = null;
   await dashboard?.close();
   await load?.stop();
-  for (const t of tasks) t.child.kill('SIGTERM');
-  const codes = await Promise.all(tasks.map((t) => t.exited));
+  const codes = await stopAll(tasks);
   await stack.stop();
   printTotals();
   console.log(`tasks exited with ${codes.join(', ')}`);
@@ -298,12 +297,4 @@ function printTotals(): void {
   console.log(`requests ${totals.sent}, ok ${totals.ok}, failed ${totals.failed}`);
   console.log(`rotations ${rotations} (${strategy}), rotation failures ${rotationFailures}`);
   for (const f of totals.failures) console.log(`  failed: ${f}`);
-}
-
-async function waitUntilReady(task: AppProcess): Promise<void> {
-  await task.waitForLine(/Server listening|"level":[56]0/);
-  const response = await fetch(`${task.url}/health/ready`);
-  if (response.status !== 200) {
-    throw new Error(`task ${task.url} is not ready:\n${task.lines.slice(-10).join('\n')}`);
-  }
 }

@@ -117,3 +117,46 @@ export async function spawnApp(
 export function killIfRunning(task: AppProcess): void {
   if (task.child.exitCode === null && task.child.signalCode === null) task.child.kill('SIGKILL');
 }
+
+/**
+ * Ready: the app logged that it listens (or its fatal line, which ends the wait with an error), then
+ * /health/ready answered 200, polled every `pollMs` for at most 30 s.
+ */
+export async function waitUntilReady(task: AppProcess, pollMs = 200): Promise<void> {
+  await task.waitForLine(/Server listening|"level":[56]0/);
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const status = await fetch(`${task.url}/health/ready`, { signal: AbortSignal.timeout(1000) })
+      .then((r) => r.status)
+      .catch(() => 0);
+    if (status === 200) return;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  throw new Error(`task ${task.url} did not become ready:\n${task.lines.slice(-10).join('\n')}`);
+}
+
+/** SIGTERM, then the exit code; SIGKILL when it has not exited within `timeoutMs` (`killed`). */
+export async function terminate(
+  task: AppProcess,
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; killed: boolean }> {
+  task.child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([
+    task.exited,
+    new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => {
+        r('timeout');
+      }, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (code !== 'timeout') return { code, killed: false };
+  task.child.kill('SIGKILL');
+  return { code: await task.exited, killed: true };
+}
+
+/** Every task at once, as ECS stops a service's tasks: their exit codes, in order. */
+export async function stopAll(tasks: AppProcess[]): Promise<(number | null)[]> {
+  return Promise.all(tasks.map(async (t) => (await terminate(t)).code));
+}

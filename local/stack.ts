@@ -20,8 +20,7 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { STRATEGIES, type RotationStrategy } from '../rotation/config.js';
-import { createLogger } from '../rotation/logger.js';
+import { STRATEGIES, type RotationStrategy, createLogger } from '../rotation/public.js';
 import { formatEnvFile, startEmbeddedStack, type EmbeddedStack } from './embedded-stack.js';
 import { onInterrupt } from './interrupts.js';
 import { stopGroupsNow } from './own-group.js';

@@ -1,6 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import { DEFAULT_SERVICE_NAME } from './metric-names.js';
 
 /**
  * Environment → typed config, validated once at startup. Every bad or missing variable is named in
@@ -13,6 +12,25 @@ export const HTTP_DEFAULTS = {
   writesPerMinute: 600,
   idempotencyRetentionHours: 24,
 } as const;
+
+/**
+ * Database bounds with no variable of their own: an operator has no reason to change them, and the
+ * tests that need them shorter pass `tuning` to loadConfig (test/helpers/service-harness.ts).
+ */
+export const DB_TUNING = {
+  /** A readiness probe of the database may take this long; a checkout held this long also triggers one. */
+  probeTimeoutMs: 1000,
+  /** A request keeps retrying this long after the database refused the credentials. */
+  authRetrySeconds: 60,
+} as const;
+export type DbTuning = { [K in keyof typeof DB_TUNING]: number };
+
+/** Variables this app no longer reads, refused by name: a stale setting must not be lost in silence. */
+const RETIRED_VARIABLES: Record<string, string> = {
+  CLOUDWATCH_EMF: 'set CLOUDWATCH_EMF_SERVICE to turn CloudWatch EMF on (it names the Service dimension)',
+  DB_PROBE_TIMEOUT_MS: `the readiness probe's bound is fixed at ${DB_TUNING.probeTimeoutMs} ms`,
+  DB_AUTH_RETRY_SECONDS: `a request retries a refused login for ${DB_TUNING.authRetrySeconds} s`,
+};
 
 const integer = (min: number, max: number, fallback: number | undefined, what: string) =>
   Type.Integer({
@@ -47,8 +65,6 @@ const EnvSchema = Type.Object({
   DB_POOL_MAX_LIFETIME_SECONDS: integer(10, 86_400, 300, 'seconds a connection may live'),
   DB_CONNECT_TIMEOUT_MS: integer(100, 60_000, 5000, 'milliseconds to wait for a connection'),
   DB_QUERY_TIMEOUT_MS: integer(100, 600_000, 3000, 'milliseconds to wait for the answer to a statement'),
-  DB_PROBE_TIMEOUT_MS: integer(100, 60_000, 1000, 'milliseconds a readiness probe of the database may take'),
-  DB_AUTH_RETRY_SECONDS: integer(1, 600, 60, 'seconds to keep retrying after an authentication failure'),
   DB_MIGRATE: oneOf(['true', 'false'] as const, 'true'),
   PORT: integer(0, 65535, 3000, 'a TCP port'),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'an address to listen on' }),
@@ -74,12 +90,13 @@ const EnvSchema = Type.Object({
   CREDENTIAL_REFRESH_SECONDS: integer(1, 86_400, 30, 'seconds between health-check cycles'),
   SHUTDOWN_DELAY_SECONDS: integer(0, 600, 5, 'seconds to stay up, unready, before closing the listener'),
   SHUTDOWN_GRACE_SECONDS: integer(1, 900, 25, 'seconds the whole shutdown may take'),
-  CLOUDWATCH_EMF: oneOf(['true', 'false'] as const, 'false'),
-  CLOUDWATCH_EMF_SERVICE: Type.String({
-    pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$',
-    default: DEFAULT_SERVICE_NAME,
-    description: 'a name of letters, digits and . _ / - (the Service dimension of the CloudWatch metrics)',
-  }),
+  // Set: the credential metrics also go to stdout as CloudWatch EMF records, with this Service dimension.
+  CLOUDWATCH_EMF_SERVICE: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$',
+      description: 'a name of letters, digits and . _ / - (the Service dimension of the CloudWatch metrics)',
+    }),
+  ),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   AWS_REGION: optionalText('an AWS region such as eu-west-1'),
   // Read by the SDK itself; checked here so that a bad URL fails at startup, naming the variable.
@@ -105,7 +122,7 @@ export interface AppConfig {
     connectTimeoutMs: number;
     /** Client-side bound on one statement: a silent server costs a request at most this (plus the connect wait). */
     queryTimeoutMs: number;
-    /** Readiness probe bound; a checkout held this long also triggers a probe. */
+    /** DB_TUNING's, or a test's. */
     probeTimeoutMs: number;
     authRetrySeconds: number;
     migrate: boolean;
@@ -126,8 +143,8 @@ export interface AppConfig {
   idempotencyRetentionHours: number;
   shutdown: { delaySeconds: number; graceSeconds: number };
   logLevel: Env['LOG_LEVEL'];
-  /** Credential metrics as CloudWatch embedded metric format records on stdout (metric-names.ts). */
-  cloudwatchEmf: { enabled: boolean; service: string };
+  /** Credential metrics as CloudWatch embedded metric format records on stdout (metric-names.ts); absent: off. */
+  cloudwatchEmf?: { service: string };
   aws: { region?: string };
 }
 
@@ -164,7 +181,10 @@ function schemaOf(name: string): TSchema & { description?: string } {
   return property ?? {};
 }
 
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+export function loadConfig(
+  source: NodeJS.ProcessEnv = process.env,
+  tuning: Partial<DbTuning> = {},
+): AppConfig {
   // Only known keys, empty strings treated as unset (a common docker/compose artefact).
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(EnvSchema.properties)) {
@@ -178,7 +198,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     const text = raw[key];
     if (typeof text === 'string' && !/^-?[0-9]+$/.test(text)) converted[key] = text;
   }
-  if (!Value.Check(EnvSchema, converted)) throw new ConfigError(describeProblems(converted));
+  const retired = Object.entries(RETIRED_VARIABLES)
+    .filter(([name]) => source[name] !== undefined && source[name].trim() !== '')
+    .map(([name, instead]) => `${name} is no longer read: ${instead}`);
+  if (retired.length > 0 || !Value.Check(EnvSchema, converted))
+    throw new ConfigError([...retired, ...describeProblems(converted)]);
   const env = converted;
 
   return {
@@ -197,8 +221,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxLifetimeSeconds: env.DB_POOL_MAX_LIFETIME_SECONDS,
       connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
       queryTimeoutMs: env.DB_QUERY_TIMEOUT_MS,
-      probeTimeoutMs: env.DB_PROBE_TIMEOUT_MS,
-      authRetrySeconds: env.DB_AUTH_RETRY_SECONDS,
+      ...DB_TUNING,
+      ...tuning,
       migrate: env.DB_MIGRATE === 'true',
     },
     http: {
@@ -213,7 +237,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     idempotencyRetentionHours: env.IDEMPOTENCY_RETENTION_HOURS,
     shutdown: { delaySeconds: env.SHUTDOWN_DELAY_SECONDS, graceSeconds: env.SHUTDOWN_GRACE_SECONDS },
     logLevel: env.LOG_LEVEL,
-    cloudwatchEmf: { enabled: env.CLOUDWATCH_EMF === 'true', service: env.CLOUDWATCH_EMF_SERVICE },
+    ...(env.CLOUDWATCH_EMF_SERVICE !== undefined && {
+      cloudwatchEmf: { service: env.CLOUDWATCH_EMF_SERVICE },
+    }),
     aws: { ...(env.AWS_REGION !== undefined && { region: env.AWS_REGION }) },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The credential metrics, named once. The app counts them for Prometheus (`/metrics`) and, when
- * CLOUDWATCH_EMF is on, writes them to stdout in CloudWatch's embedded metric format; the CDK
+ * CLOUDWATCH_EMF_SERVICE is set, writes them to stdout in CloudWatch's embedded metric format; the CDK
  * dashboard and alarms (infra/lib/dashboard.ts, infra/lib/alarms.ts) read the same names from here.
  * Plain data only: infra imports this module without pulling in the app.
  */
@@ -10,14 +10,13 @@ import { VERSION_STAGES } from './credentials/stages.js';
 export const EMF_NAMESPACE = 'RotatingCredentials/App';
 /** The dimension every metric carries: which service (one per stack), never which task. */
 export const SERVICE_DIMENSION = 'Service';
-export const DEFAULT_SERVICE_NAME = 'orders-api';
 
 export const CREDENTIAL_STAGES = VERSION_STAGES;
 export const SECRETS_MANAGER_OPERATIONS = ['GetSecretValue', 'DescribeSecret'] as const;
 /**
  * recovered: a recovery from a refused version left a version that logs in in use; retry: it found
  * none yet (the connection request backs off and asks again); exhausted: a connection request gave
- * up after DB_AUTH_RETRY_SECONDS of refusals (the request failed).
+ * up after 60 s of refusals (DB_TUNING.authRetrySeconds, config.ts) (the request failed).
  */
 export const AUTH_RECOVERY_OUTCOMES = ['recovered', 'retry', 'exhausted'] as const;
 /** Why a request got no connection: credentials refused, no room, pool wait timed out, server gone, anything else. */

@@ -21,7 +21,7 @@ export interface TwinCounter<L extends Record<string, string>> {
 
 export interface MetricsOptions {
   defaultMetrics?: boolean;
-  /** CloudWatch embedded metric format output (CLOUDWATCH_EMF); Prometheus only without it. */
+  /** CloudWatch embedded metric format output (CLOUDWATCH_EMF_SERVICE); Prometheus only without it. */
   emf?: EmfRecorder;
 }
 

@@ -23,7 +23,7 @@ export interface ServiceOptions {
   /** Defaults to the SDK's default credential chain (the task role on Fargate). */
   secretsManager?: SecretsManagerClient;
   /**
-   * Where CloudWatch EMF records go when `config.cloudwatchEmf.enabled`: one line each, written
+   * Where CloudWatch EMF records go when `config.cloudwatchEmf` is set: one line each, written
    * through the scrubber. main.ts passes the logger's stdout destination.
    */
   emfOutput?: (line: string) => void;
@@ -161,11 +161,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
 function createEmfRecorder(options: ServiceOptions): EmfRecorder | undefined {
   const { config, logger, scrubber } = options;
-  if (!config.cloudwatchEmf.enabled) return undefined;
+  if (!config.cloudwatchEmf) return undefined;
+  const { service } = config.cloudwatchEmf;
   const output = options.emfOutput ?? ((line: string) => process.stdout.write(`${line}\n`));
   let reported = false;
   const recorder = new EmfRecorder({
-    service: config.cloudwatchEmf.service,
+    service,
     // Only counts and bounded labels reach a record; the scrubber is the same second line of defence as for logs.
     write: (line) => {
       output(scrubber.scrub(line));
@@ -178,7 +179,7 @@ function createEmfRecorder(options: ServiceOptions): EmfRecorder | undefined {
   });
   recorder.start();
   logger.info(
-    { service: config.cloudwatchEmf.service, namespace: EMF_NAMESPACE },
+    { service, namespace: EMF_NAMESPACE },
     'CloudWatch embedded metric format records on stdout every 60 s',
   );
   return recorder;

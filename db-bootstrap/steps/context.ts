@@ -1,7 +1,7 @@
 /** What every bootstrap step gets: the validated names, the clients, and the change log. */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type pg from 'pg';
-import { CLONE_SUFFIX } from '../../rotation/secret-fields.js';
+import { CLONE_SUFFIX } from '../../rotation/public.js';
 import { BootstrapError } from '../errors.js';
 import { MAX_IDENTIFIER_LENGTH, validateIdentifier } from '../identifiers.js';
 import {

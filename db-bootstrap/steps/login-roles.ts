@@ -3,7 +3,7 @@
  * here (as a SCRAM verifier: the password itself never reaches PostgreSQL).
  */
 import type pg from 'pg';
-import { computeScramVerifier } from '../../rotation/scram-verifier.js';
+import { computeScramVerifier } from '../../rotation/public.js';
 import { findRole, ident, ignoreDuplicate, literal } from '../postgres.js';
 import type { AppSecret } from '../secrets-manager.js';
 import type { BootstrapContext } from './context.js';

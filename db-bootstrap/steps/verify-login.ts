@@ -1,5 +1,5 @@
 /** Step 6. The app secret must log in, whether its role was created now or long ago. */
-import { sqlState } from '../../rotation/errors.js';
+import { sqlState } from '../../rotation/public.js';
 import { BootstrapError, describeConnectError } from '../errors.js';
 import type { AppSecret } from '../secrets-manager.js';
 import type { BootstrapContext } from './context.js';

@@ -27,6 +27,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { CONNECTIONS_ALARM_FRACTION, PERIOD, ROTATION_WINDOW, type AppMetrics } from './app-metrics.js';
+import { DB_TUNING } from '../../app/src/index.js';
 
 export interface AlarmsProps {
   rotationFunction: lambda.IFunction;
@@ -183,7 +184,7 @@ export class Alarms extends Construct {
 
     this.authRecoveryExhausted = add('AuthRecoveryExhausted', {
       alarmDescription:
-        'Requests failed because the database refused every version of the secret for DB_AUTH_RETRY_SECONDS: the ' +
+        `Requests failed because the database refused every version of the secret for ${DB_TUNING.authRetrySeconds} s (the app's retry bound): the ` +
         "secret and the database role disagree. Compare the secret's AWSCURRENT username with the roles (a " +
         'rotation that failed half way, or a password changed outside Secrets Manager), then rotate again or set ' +
         "the role's password from AWSCURRENT. The Recoveries widget shows whether it is still happening.",

@@ -11,7 +11,7 @@ import {
   SERVICE_DIMENSION,
   type AppMetricDefinition,
   type AppMetricKey,
-} from '../../app/src/metric-names.js';
+} from '../../app/src/index.js';
 
 /** CloudWatch's standard resolution, and the interval at which the tasks write their records. */
 export const PERIOD = Duration.minutes(1);

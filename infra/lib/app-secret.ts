@@ -31,7 +31,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { DEFAULT_EXCLUDE_CHARACTERS, DEFAULT_PASSWORD_LENGTH } from '../../rotation/config.js';
+import { DEFAULT_EXCLUDE_CHARACTERS, DEFAULT_PASSWORD_LENGTH } from '../../rotation/public.js';
 import type { RotationStrategy } from './config.js';
 import { APP_DATABASE, type PostgresDatabase } from './database.js';
 

@@ -5,6 +5,9 @@
  * bad key is named in one error.
  */
 import type { Node } from 'constructs';
+import { STRATEGIES, type RotationStrategy } from '../../rotation/public.js';
+
+export type { RotationStrategy };
 
 export const PROFILES = ['dev', 'prod'] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -12,9 +15,6 @@ export type Profile = (typeof PROFILES)[number];
 export const EGRESS_MODES = ['nat', 'endpoints'] as const;
 /** `nat`: tasks in private subnets with a NAT gateway; `endpoints`: isolated subnets, VPC endpoints only. */
 export type EgressMode = (typeof EGRESS_MODES)[number];
-
-export const ROTATION_STRATEGIES = ['alternating-users', 'single-user'] as const;
-export type RotationStrategy = (typeof ROTATION_STRATEGIES)[number];
 
 export interface InfraConfig {
   profile: Profile;
@@ -198,7 +198,7 @@ export function resolveConfig(raw: Record<string, unknown>): InfraConfig {
     dbAllocatedStorageGiB: int('dbAllocatedStorageGiB', 20, 65_536),
     dbPort: int('dbPort', 1150, 65_535),
     dbMaxConnections: int('dbMaxConnections', 10, 262_143),
-    rotationStrategy: oneOf('rotationStrategy', ROTATION_STRATEGIES),
+    rotationStrategy: oneOf('rotationStrategy', STRATEGIES),
     rotationHours: int('rotationHours', 4, 24 * 365),
     certificateArn: text(
       'certificateArn',

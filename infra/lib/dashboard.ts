@@ -18,7 +18,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
-import { STEPS } from '../../rotation/handler.js';
+import { STEPS } from '../../rotation/public.js';
 import { CONNECTIONS_ALARM_FRACTION, PERIOD, type AppMetrics } from './app-metrics.js';
 
 /** The metric filter's output: one data point per rotation step, its duration, by step name. */

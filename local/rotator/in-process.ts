@@ -26,9 +26,13 @@
  * PutSecretValue for the rest of the process's life.
  */
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { loadRotationConfig, type RotationStrategy } from '../../rotation/config.js';
-import { createLogger, type RotationLogger } from '../../rotation/logger.js';
-import { createSecret } from '../../rotation/steps/create-secret.js';
+import {
+  loadRotationConfig,
+  type RotationStrategy,
+  createLogger,
+  type RotationLogger,
+  createSecret,
+} from '../../rotation/public.js';
 import { AWSPENDING, reserveOnEmulator, type Reservation } from './rotator.js';
 
 export const RESERVATION_MODES = ['auto', 'rotate-secret', 'put-pending'] as const;

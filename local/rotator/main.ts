@@ -37,9 +37,13 @@ import {
   SecretsManagerClient,
   type DescribeSecretCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
-import { STRATEGIES, type RotationStrategy } from '../../rotation/config.js';
-import { STEPS } from '../../rotation/handler.js';
-import { createLogger, type LogLevel } from '../../rotation/logger.js';
+import {
+  STRATEGIES,
+  type RotationStrategy,
+  STEPS,
+  createLogger,
+  type LogLevel,
+} from '../../rotation/public.js';
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from '../interrupts.js';
 import { inProcessReservation, RESERVATION_MODES, type ReservationMode } from './in-process.js';
 import { rotationFunctionArn, Rotator, strategyOfFunction } from './rotator.js';

@@ -23,21 +23,25 @@ import {
   RotateSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { loadRotationConfig, STRATEGIES, type RotationStrategy } from '../../rotation/config.js';
 import {
+  loadRotationConfig,
+  STRATEGIES,
+  type RotationStrategy,
   createRotationHandler,
   STEPS,
   type RotationEvent,
   type RotationHandler,
   type RotationStep,
   type StepResult,
-} from '../../rotation/handler.js';
-import { createLogger, type RotationLogger } from '../../rotation/logger.js';
-import type { RdsApi } from '../../rotation/master-secret.js';
-import type { StepOutcome } from '../../rotation/steps/context.js';
+  createLogger,
+  type RotationLogger,
+  type RdsApi,
+  type StepOutcome,
+  AWSCURRENT,
+  AWSPENDING,
+} from '../../rotation/public.js';
 import type { CallLog, RotationHandler as EndpointRotationHandler } from '../secrets-manager/index.js';
 
-import { AWSCURRENT, AWSPENDING } from '../../rotation/version-stages.js';
 export { AWSCURRENT, AWSPENDING };
 /** Account id of the local endpoint's ARNs. */
 const LOCAL_ACCOUNT_ID = '000000000000';

@@ -4,7 +4,7 @@
  * `npm run rotate`) rotates the PostgreSQL role for real.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { RotationStrategy } from '../../rotation/config.js';
+import type { RotationStrategy } from '../../rotation/public.js';
 import type { SecretsManagerEndpoint } from '../secrets-manager/index.js';
 import { formatReport, Rotator, type RotatorOptions } from './rotator.js';
 

@@ -18,7 +18,7 @@ import {
   ServiceError,
 } from './service-error.js';
 
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../../rotation/version-stages.js';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../../rotation/public.js';
 export { AWSCURRENT, AWSPENDING, AWSPREVIOUS };
 
 /** Account id used in every ARN this endpoint hands out. */

@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { format, resolveConfig } from 'prettier';
-import type { RotationStrategy } from '../../rotation/config.js';
+import type { RotationStrategy } from '../../rotation/public.js';
 import {
   CPU_TARGET,
   DEFINITIONS,

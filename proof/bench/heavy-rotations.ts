@@ -8,7 +8,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AppProcess } from '../../local/app-process.js';
-import type { RotationStrategy } from '../../rotation/config.js';
+import type { RotationStrategy } from '../../rotation/public.js';
 import { loadScenario, perSecond, RequestMix, splitWindows } from '../load/index.js';
 import { scrapeTask } from '../drill/index.js';
 import {

@@ -1,6 +1,6 @@
 /** `npm run bench -- …` options, validated; every bad value is named. */
 import { parseArgs } from 'node:util';
-import { STRATEGIES, type RotationStrategy } from '../../rotation/config.js';
+import { STRATEGIES, type RotationStrategy } from '../../rotation/public.js';
 import { UsageError } from '../cli/index.js';
 import { VARIANT_NAMES, type VariantName } from './variants.js';
 

@@ -17,8 +17,7 @@ import {
   TargetPool,
   type RequestRecord,
 } from '../load/index.js';
-import { killIfRunning, type AppProcess } from '../../local/app-process.js';
-import { stopAll, waitUntilReady } from '../drill/index.js';
+import { killIfRunning, stopAll, waitUntilReady, type AppProcess } from '../../local/app-process.js';
 import { SIDE_BY_SIDE_REFRESH_SECONDS } from './options.js';
 import type { PhaseContext } from './phases.js';
 import { readMemory, readPreciseCpuMs, type MemoryReading } from './proc-stats.js';

@@ -5,9 +5,9 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { loadScenario, RequestMix, splitWindows, type WindowSplit } from '../load/index.js';
-import type { RotationStrategy } from '../../rotation/config.js';
-import { killIfRunning, type AppProcess } from '../../local/app-process.js';
-import { scrapeTask, stopAll, waitUntilReady } from '../drill/index.js';
+import type { RotationStrategy } from '../../rotation/public.js';
+import { killIfRunning, stopAll, waitUntilReady, type AppProcess } from '../../local/app-process.js';
+import { scrapeTask } from '../drill/index.js';
 import type { BenchOptions } from './options.js';
 import { openedBetween, peakOverSteady, type ConnectionWatch } from './pg-connections.js';
 import { readMemory, type MemoryReading } from './proc-stats.js';

@@ -1,6 +1,6 @@
 /** The bench's report: the JSON document, the evaluation of this app's targets, the terminal tables. */
 import type { LeakScan } from '../drill/index.js';
-import type { RotationStrategy } from '../../rotation/config.js';
+import type { RotationStrategy } from '../../rotation/public.js';
 import type { HeapGuardResult } from './heap-guard.js';
 import { HEAVY_ROTATION_GOALS, type HeavyRotationsResult } from './heavy-rotations.js';
 import type { MachineInfo } from './machine.js';

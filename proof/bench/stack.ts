@@ -5,11 +5,14 @@
  * one stack serves both strategies.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { parseSecret, type DbCredentials } from '../../app/src/credentials/secret-shape.js';
-import { runMigrations } from '../../app/src/db/migrate.js';
-import { createLogger, SecretScrubber } from '../../app/src/logger.js';
-import { createLogger as createFunctionLogger } from '../../rotation/logger.js';
-import type { RotationStrategy } from '../../rotation/config.js';
+import {
+  parseSecret,
+  type DbCredentials,
+  runMigrations,
+  createLogger,
+  SecretScrubber,
+} from '../../app/src/index.js';
+import { createLogger as createFunctionLogger, type RotationStrategy } from '../../rotation/public.js';
 import { LOCAL_PRINCIPALS, startEmbeddedStack, type EmbeddedStack } from '../../local/embedded-stack.js';
 import {
   appRoles,

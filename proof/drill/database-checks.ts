@@ -1,7 +1,7 @@
 /** What the drill checks in the database afterwards, as the master user (never through the app). */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
-import { parseSecret, type DbCredentials } from '../../app/src/credentials/secret-shape.js';
+import { parseSecret, type DbCredentials } from '../../app/src/index.js';
 import { type AcknowledgedWrite, checkWrites, fetchOrderRows, type WriteCheck } from '../load/index.js';
 import type { DrillEnvironment } from './environment.js';
 

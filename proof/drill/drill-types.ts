@@ -4,7 +4,7 @@
  * constants only, imported by the options, the environment, the report and every fault, so none
  * of them needs another.
  */
-import type { RotationStrategy } from '../../rotation/config.js';
+import type { RotationStrategy } from '../../rotation/public.js';
 
 export const FAULT_NAMES = [
   'sm-outage',

@@ -12,8 +12,8 @@ import {
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../../rotation/logger.js';
-import { spawnApp, type AppProcess } from '../../local/app-process.js';
+import { createLogger } from '../../rotation/public.js';
+import { spawnApp, stopAll, waitUntilReady, type AppProcess } from '../../local/app-process.js';
 import { startEmbeddedStack, type EmbeddedStack } from '../../local/embedded-stack.js';
 import { spawnNaiveApp } from '../naive-app/index.js';
 import { EGRESS_GUARD_NODE_ARGS, readEgressReport, type EgressReport } from '../egress/index.js';
@@ -135,7 +135,7 @@ async function embedded(
       ...stack.env,
       ...loadTestTaskEnv(options),
       // The tasks write their CloudWatch EMF records too, so the leak scan reads those as well.
-      CLOUDWATCH_EMF: 'true',
+      CLOUDWATCH_EMF_SERVICE: 'orders-api',
       ...taskEnv,
       // --pool-max wins over a fault's own pool size.
       ...(options.poolMax !== undefined && { DB_POOL_MAX: String(options.poolMax) }),
@@ -307,44 +307,6 @@ export async function rotateWith(
     const e = err as Error;
     return { versionId, requestedAt, finishedAt: Date.now(), ok: false, error: `${e.name}: ${e.message}` };
   }
-}
-
-export async function waitUntilReady(task: AppProcess, pollMs = 200): Promise<void> {
-  await task.waitForLine(/Server listening|"level":[56]0/);
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const status = await fetch(`${task.url}/health/ready`, { signal: AbortSignal.timeout(1000) })
-      .then((r) => r.status)
-      .catch(() => 0);
-    if (status === 200) return;
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
-  throw new Error(`task ${task.url} did not become ready:\n${task.lines.slice(-10).join('\n')}`);
-}
-
-/** SIGTERM, then the exit code; SIGKILL when it has not exited within `timeoutMs` (`killed`). */
-export async function terminate(
-  task: AppProcess,
-  timeoutMs = 30_000,
-): Promise<{ code: number | null; killed: boolean }> {
-  task.child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const code = await Promise.race([
-    task.exited,
-    new Promise<'timeout'>((r) => {
-      timer = setTimeout(() => {
-        r('timeout');
-      }, timeoutMs);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (code !== 'timeout') return { code, killed: false };
-  task.child.kill('SIGKILL');
-  return { code: await task.exited, killed: true };
-}
-
-export async function stopAll(tasks: AppProcess[]): Promise<(number | null)[]> {
-  return Promise.all(tasks.map(async (t) => (await terminate(t)).code));
 }
 
 /** Every password that existed during the run: all versions of the app secret (deprecated ones too) and the master. */

@@ -19,9 +19,6 @@ export {
   loadTestTaskEnv,
   prepareEnvironment,
   rotateWith,
-  stopAll,
-  terminate,
-  waitUntilReady,
   type CapturedLog,
   type DrillEnvironment,
 } from './environment.js';

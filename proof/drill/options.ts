@@ -1,6 +1,6 @@
 /** `npm run drill -- …` options, validated; every bad value is named. */
 import { parseArgs } from 'node:util';
-import { STRATEGIES, type RotationStrategy } from '../../rotation/config.js';
+import { STRATEGIES, type RotationStrategy } from '../../rotation/public.js';
 import { UsageError } from '../cli/index.js';
 import { assertLoopbackUrl } from '../load/index.js';
 import { FAULT_NAMES, type DrillOptions, type FaultName } from './drill-types.js';

@@ -12,10 +12,13 @@
  * DB_POOL_MAX, DB_POOL_MAX_LIFETIME_SECONDS, CREDENTIAL_REFRESH_SECONDS (readiness probe period),
  * RATE_LIMIT_WRITES_PER_MINUTE, TRUST_PROXY.
  */
-import { parseSecret } from '../../app/src/credentials/secret-shape.js';
-import { runMigrations } from '../../app/src/db/migrate.js';
-import { createLogger, SecretScrubber } from '../../app/src/logger.js';
-import { createMetrics } from '../../app/src/metrics.js';
+import {
+  parseSecret,
+  runMigrations,
+  createLogger,
+  SecretScrubber,
+  createMetrics,
+} from '../../app/src/index.js';
 import { PlainDatabase } from './plain-database.js';
 import { intFromEnv, logLevelFromEnv, serveDatabase } from './serve-database.js';
 import { INJECTED_SECRET_VARIABLE } from './main-path.js';

@@ -4,9 +4,7 @@
  * failure; a refused connection is an error for the request that needed it.
  */
 import pg from 'pg';
-import type { Database, Queryable } from '../../app/src/db/database.js';
-import type { DbCredentials } from '../../app/src/credentials/secret-shape.js';
-import type { PoolStats } from '../../app/src/metrics.js';
+import type { Database, Queryable, DbCredentials, PoolStats } from '../../app/src/index.js';
 
 export class PlainDatabase implements Database {
   readonly pool: pg.Pool;

@@ -4,11 +4,14 @@
  * CREDENTIAL_REFRESH_SECONDS behind /health/ready, and a clean exit on SIGTERM.
  */
 import type { LevelWithSilent, Logger } from 'pino';
-import type { Database } from '../../app/src/db/database.js';
-import type { ReadinessSnapshot } from '../../app/src/health/readiness.js';
-import { HTTP_DEFAULTS } from '../../app/src/config.js';
-import { buildApp } from '../../app/src/http/app.js';
-import type { Metrics, PoolStats } from '../../app/src/metrics.js';
+import {
+  type Database,
+  type ReadinessSnapshot,
+  HTTP_DEFAULTS,
+  buildApp,
+  type Metrics,
+  type PoolStats,
+} from '../../app/src/index.js';
 
 /** An integer ≥ min from the environment, or the fallback. */
 export function intFromEnv(name: string, fallback: number, min = 1): number {

@@ -3,9 +3,16 @@
  * CloudWatch Logs does: a JSON object with `_aws.CloudWatchMetrics`; dimension and metric values
  * are top-level members named by it.
  */
-import { isEmfRecord } from '../../proof/drill/leaks.js';
-
-export { isEmfRecord };
+/** A line CloudWatch Logs takes as an EMF record: a JSON object whose `_aws` lists `CloudWatchMetrics`. */
+export function isEmfRecord(line: string): boolean {
+  if (!line.startsWith('{')) return false;
+  try {
+    const body = JSON.parse(line) as { _aws?: { CloudWatchMetrics?: unknown } } | null;
+    return Array.isArray(body?._aws?.CloudWatchMetrics);
+  } catch {
+    return false;
+  }
+}
 
 export interface EmfRecord {
   namespace: string;

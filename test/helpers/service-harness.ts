@@ -12,7 +12,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
-import { loadConfig } from '../../app/src/config.js';
+import { loadConfig, type DbTuning } from '../../app/src/config.js';
 import { startService, type RunningService } from '../../app/src/service.js';
 import { LOCAL_PRINCIPALS, type LocalPrincipalName } from '../../local/embedded-stack.js';
 import {
@@ -203,24 +203,27 @@ export async function startBackends(options: BackendOptions = {}): Promise<Backe
 /** The backends plus the real service in-process on a listening port, its logs captured. */
 export async function startServiceHarness(
   env: Record<string, string> = {},
-  options: BackendOptions = {},
+  options: BackendOptions & { tuning?: Partial<DbTuning> } = {},
 ): Promise<ServiceHarness> {
   const backends = await startBackends(options);
   const logs = captureLogs('info');
-  const config = loadConfig({
-    DB_SECRET_ID: backends.bootstrap.appSecretArn,
-    DB_SSL: 'disable',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DB_POOL_MAX: '5',
-    DB_CONNECT_TIMEOUT_MS: '3000',
-    // Tests drive the cycle with health.runOnce(); the timer stays out of the way.
-    CREDENTIAL_REFRESH_SECONDS: '3600',
-    // Closed-loop load from one address writes far more than a client should: no write limit.
-    RATE_LIMIT_WRITES_PER_MINUTE: '0',
-    SHUTDOWN_DELAY_SECONDS: '0',
-    ...env,
-  });
+  const config = loadConfig(
+    {
+      DB_SECRET_ID: backends.bootstrap.appSecretArn,
+      DB_SSL: 'disable',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DB_POOL_MAX: '5',
+      DB_CONNECT_TIMEOUT_MS: '3000',
+      // Tests drive the cycle with health.runOnce(); the timer stays out of the way.
+      CREDENTIAL_REFRESH_SECONDS: '3600',
+      // Closed-loop load from one address writes far more than a client should: no write limit.
+      RATE_LIMIT_WRITES_PER_MINUTE: '0',
+      SHUTDOWN_DELAY_SECONDS: '0',
+      ...env,
+    },
+    options.tuning,
+  );
   const service = await startService({
     config,
     logger: logs.logger,

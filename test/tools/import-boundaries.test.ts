@@ -1,5 +1,6 @@
 /**
- * The rooms' import rule (tools/lint/import-boundaries.js) as `npm run lint` applies it: ESLint's
+ * The rooms' import rule (tools/lint/import-boundaries.js) as `npm run lint` applies it, downward
+ * imports only and each product room entered by its front door: ESLint's
  * Node API with the repository's eslint.config.js, on files that exist only in the test (the
  * type-aware rules, which need a file on disk, are left out for them).
  */
@@ -74,20 +75,65 @@ describe('import boundaries', () => {
     expect(
       await boundaryErrors(
         'db-bootstrap/boundary-probe.ts',
-        "export { loadRotationConfig } from '../rotation/config.js';\n",
+        "export { loadRotationConfig } from '../rotation/public.js';\n",
       ),
     ).toEqual([]);
     expect(
       await boundaryErrors(
         'infra/lib/boundary-probe.ts',
-        "export { STEPS } from '../../rotation/handler.js';\n",
+        "export { STEPS } from '../../rotation/public.js';\n",
       ),
     ).toEqual([]);
   });
 
-  it('leaves the harness free to use the product as a user would', async () => {
+  it('refuses an internal file of a product room from any other folder, naming its front door', async () => {
     expect(
       await boundaryErrors('proof/boundary-probe.ts', "export { loadConfig } from '../app/src/config.js';\n"),
+    ).toEqual([
+      "app/ is entered through app/src/index.ts only: '../app/src/config.js' is one of its internal files (add what you need to app/src/index.ts).",
+    ]);
+    const internal: [string, string][] = [
+      [
+        'local/rotator/boundary-probe.ts',
+        "import type { StepOutcome } from '../../rotation/steps/context.js';",
+      ],
+      ['infra/lib/boundary-probe.ts', "export { STRATEGIES } from '../../rotation/config.js';"],
+      ['db-bootstrap/boundary-probe.ts', "export { sqlState } from '../rotation/errors.js';"],
+      [
+        'demo/boundary-probe.ts',
+        "export const later = () => import('../db-bootstrap/bootstrap-database.js');",
+      ],
+      ['tools/openapi/boundary-probe.ts', "export { buildApp } from '../../app/src/http/app.js';"],
+    ];
+    for (const [file, code] of internal) {
+      const errors = await boundaryErrors(file, `${code}\n`);
+      expect(errors, file).toHaveLength(1);
+      expect(errors[0], file).toMatch(
+        /is entered through (app\/src\/index|rotation\/public|db-bootstrap\/index)\.ts only/,
+      );
+    }
+  });
+
+  it('lets every folder use a room by its front door, a room its own files, and tests reach inside', async () => {
+    expect(
+      await boundaryErrors(
+        'proof/boundary-probe.ts',
+        [
+          "export { buildApp } from '../app/src/index.js';",
+          "export { STRATEGIES } from '../rotation/public.js';",
+          "export { bootstrapDatabase } from '../db-bootstrap/index.js';",
+          '',
+        ].join('\n'),
+      ),
+    ).toEqual([]);
+    expect(
+      await boundaryErrors('rotation/steps/boundary-probe.ts', "export { sqlState } from '../errors.js';\n"),
+    ).toEqual([]);
+    expect(
+      await boundaryErrors(
+        'test/app/boundary-probe.ts',
+        "export { loadConfig } from '../../app/src/config.js';\n",
+      ),
     ).toEqual([]);
   });
 });

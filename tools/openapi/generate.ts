@@ -6,9 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { format, resolveConfig } from 'prettier';
-import type { Database } from '../../app/src/db/database.js';
-import { buildApp } from '../../app/src/http/app.js';
-import { createMetrics } from '../../app/src/metrics.js';
+import { type Database, buildApp, createMetrics } from '../../app/src/index.js';
 
 /** Where the committed document lives. */
 export const OPENAPI_FILE = fileURLToPath(new URL('../../docs/openapi.json', import.meta.url));

@@ -7,9 +7,7 @@
  * DB_SCHEMA, DB_OWNER_ROLE, DB_POOL_MAX, DB_POOL_MAX_LIFETIME_SECONDS, CREDENTIAL_REFRESH_SECONDS
  * (readiness probe period), PORT, HOST, LOG_LEVEL.
  */
-import { runMigrations } from '../../../app/src/db/migrate.js';
-import { createLogger, SecretScrubber } from '../../../app/src/logger.js';
-import { createMetrics } from '../../../app/src/metrics.js';
+import { runMigrations, createLogger, SecretScrubber, createMetrics } from '../../../app/src/index.js';
 // The serving modules themselves, as the naive app's main.ts imports them: the side-by-side pair
 // must load the same code (the naive app's index also starts processes, with the AWS SDK).
 import { PlainDatabase } from '../../naive-app/plain-database.js';

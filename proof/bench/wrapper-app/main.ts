@@ -10,8 +10,7 @@
  * principal), PGHOST, PGPORT, PGDATABASE, DB_SCHEMA, DB_POOL_MAX, DB_POOL_MAX_LIFETIME_SECONDS,
  * CREDENTIAL_REFRESH_SECONDS (readiness probe period), PORT, HOST, LOG_LEVEL.
  */
-import { createLogger, SecretScrubber } from '../../../app/src/logger.js';
-import { createMetrics } from '../../../app/src/metrics.js';
+import { createLogger, SecretScrubber, createMetrics } from '../../../app/src/index.js';
 import {
   intFromEnv,
   logLevelFromEnv,

@@ -11,7 +11,7 @@
  */
 import { AwsPgPoolClient } from 'aws-advanced-nodejs-wrapper/pg';
 import type { QueryResult, QueryResultRow } from 'pg';
-import type { Database, Queryable } from '../../../app/src/db/database.js';
+import type { Database, Queryable } from '../../../app/src/index.js';
 
 /*
  * The few members used here, typed here: the package's .d.ts files re-export through extensionless

@@ -5,7 +5,7 @@
  * deregistration delay: the load generator, like an ALB, stops routing to it after a failed
  * readiness poll), drains and exits 0. Expected: 0 failed requests.
  */
-import { terminate } from '../environment.js';
+import { terminate } from '../../../local/app-process.js';
 import { check, round, type Fault, type FaultContext, type FaultEvidence } from './fault.js';
 
 /** The tasks' SHUTDOWN_DELAY_SECONDS: over two readiness polls (500 ms) of the load generator. */

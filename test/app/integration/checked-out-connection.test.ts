@@ -17,7 +17,7 @@ import {
 let h: ServiceHarness;
 
 beforeAll(async () => {
-  h = await startServiceHarness({ DB_POOL_MAX: '3', DB_PROBE_TIMEOUT_MS: '200' });
+  h = await startServiceHarness({ DB_POOL_MAX: '3' }, { tuning: { probeTimeoutMs: 200 } });
 });
 
 afterAll(async () => {

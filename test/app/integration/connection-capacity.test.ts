@@ -12,12 +12,10 @@ import { startServiceHarness, type ServiceHarness } from '../../helpers/service-
 let h: ServiceHarness;
 
 beforeAll(async () => {
-  h = await startServiceHarness({
-    DB_POOL_MAX: '8',
-    DB_CONNECT_TIMEOUT_MS: '1500',
-    DB_QUERY_TIMEOUT_MS: '1500',
-    DB_PROBE_TIMEOUT_MS: '200',
-  });
+  h = await startServiceHarness(
+    { DB_POOL_MAX: '8', DB_CONNECT_TIMEOUT_MS: '1500', DB_QUERY_TIMEOUT_MS: '1500' },
+    { tuning: { probeTimeoutMs: 200 } },
+  );
 });
 
 afterAll(async () => {

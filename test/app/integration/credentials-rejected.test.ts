@@ -11,7 +11,7 @@ const RETRY_SECONDS = 3;
 let h: ServiceHarness;
 
 beforeAll(async () => {
-  h = await startServiceHarness({ DB_AUTH_RETRY_SECONDS: String(RETRY_SECONDS) });
+  h = await startServiceHarness({}, { tuning: { authRetrySeconds: RETRY_SECONDS } });
 });
 
 afterAll(async () => {

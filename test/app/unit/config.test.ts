@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../app/src/config.js';
+import { ConfigError, DB_TUNING, loadConfig } from '../../../app/src/config.js';
 
 const minimal = { DB_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-db-AbCdEf' };
 
@@ -29,13 +29,28 @@ describe('loadConfig', () => {
       http: { host: '0.0.0.0', port: 3000, writesPerMinute: 600, trustProxy: false, apiDocs: false },
       credentialRefreshSeconds: 30,
       logLevel: 'info',
-      cloudwatchEmf: { enabled: false, service: 'orders-api' },
     });
+    expect(config.cloudwatchEmf).toBeUndefined();
+    expect(config.db).toMatchObject(DB_TUNING);
   });
 
-  it('turns CloudWatch EMF on and names its service', () => {
-    const config = loadConfig({ ...minimal, CLOUDWATCH_EMF: 'true', CLOUDWATCH_EMF_SERVICE: 'orders-prod' });
-    expect(config.cloudwatchEmf).toEqual({ enabled: true, service: 'orders-prod' });
+  it('turns CloudWatch EMF on by naming its service, and only then', () => {
+    expect(loadConfig({ ...minimal, CLOUDWATCH_EMF_SERVICE: 'orders-prod' }).cloudwatchEmf).toEqual({
+      service: 'orders-prod',
+    });
+    expect(loadConfig({ ...minimal, CLOUDWATCH_EMF_SERVICE: ' ' }).cloudwatchEmf).toBeUndefined();
+  });
+
+  it("takes the database bounds that have no variable from a test's tuning", () => {
+    const config = loadConfig(minimal, { probeTimeoutMs: 200 });
+    expect(config.db.probeTimeoutMs).toBe(200);
+    expect(config.db.authRetrySeconds).toBe(DB_TUNING.authRetrySeconds);
+  });
+
+  it('refuses a variable it no longer reads, naming it and what replaced it', () => {
+    expect(() => loadConfig({ ...minimal, CLOUDWATCH_EMF: 'true', DB_PROBE_TIMEOUT_MS: '200' })).toThrow(
+      /CLOUDWATCH_EMF is no longer read: set CLOUDWATCH_EMF_SERVICE[^]*DB_PROBE_TIMEOUT_MS is no longer read: the readiness probe's bound is fixed at 1000 ms/,
+    );
   });
 
   it('converts and keeps every variable it knows', () => {
@@ -110,7 +125,6 @@ describe('loadConfig', () => {
     ['DB_POOL_MAX', '0', /DB_POOL_MAX must be an integer from 1/],
     ['CREDENTIAL_REFRESH_SECONDS', '-3', /CREDENTIAL_REFRESH_SECONDS must be an integer/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
-    ['CLOUDWATCH_EMF', 'yes', /CLOUDWATCH_EMF must be one of true, false \(got "yes"\)/],
     ['CLOUDWATCH_EMF_SERVICE', 'orders api', /CLOUDWATCH_EMF_SERVICE must be a name of letters/],
     [
       'RATE_LIMIT_WRITES_PER_MINUTE',

@@ -4,10 +4,9 @@
  * script's answers to bad input, which must stop it at once, naming what is wrong.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnApp, type AppProcess } from '../../../local/app-process.js';
+import { spawnApp, terminate, waitUntilReady, type AppProcess } from '../../../local/app-process.js';
 import { startEmbeddedStack, type EmbeddedStack } from '../../../local/embedded-stack.js';
 import { findFreePort } from '../../../local/free-port.js';
-import { terminate, waitUntilReady } from '../../../proof/drill/index.js';
 import { k6Figure, runK6Script, skipWithoutK6 } from '../../helpers/k6.js';
 
 describe.skipIf(skipWithoutK6)('the k6 script, under real k6', () => {

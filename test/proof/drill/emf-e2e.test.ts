@@ -55,7 +55,6 @@ async function request(url: string): Promise<number> {
 async function runWithRotations(strategy: RotationStrategy): Promise<Run> {
   const options = parseDrillArgs(['--strategy', strategy, '--tasks', '1', '--refresh-seconds', '1'], {});
   const env = await prepareEnvironment(options, () => undefined, {
-    CLOUDWATCH_EMF: 'true',
     CLOUDWATCH_EMF_SERVICE: SERVICE,
   });
   environments.push(env);

@@ -9,10 +9,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnApp, type AppProcess } from '../../../local/app-process.js';
+import { spawnApp, terminate, waitUntilReady, type AppProcess } from '../../../local/app-process.js';
 import { startEmbeddedStack, type EmbeddedStack } from '../../../local/embedded-stack.js';
 import { rotationFunctionArn } from '../../../local/rotator/index.js';
-import { terminate, waitUntilReady } from '../../../proof/drill/index.js';
 import { EGRESS_GUARD_NODE_ARGS, egressProblems, readEgressReport } from '../../../proof/egress/index.js';
 
 let stack: EmbeddedStack;
@@ -34,7 +33,7 @@ async function guardedApp(
   const app = await spawnApp(
     {
       ...stack.env,
-      CLOUDWATCH_EMF: 'true',
+      CLOUDWATCH_EMF_SERVICE: 'orders-api',
       CREDENTIAL_REFRESH_SECONDS: '1',
       SHUTDOWN_DELAY_SECONDS: '0',
       EGRESS_GUARD_ALLOW: `${stack.env.AWS_ENDPOINT_URL_SECRETS_MANAGER},${stack.postgres.host}:${stack.postgres.port}`,
