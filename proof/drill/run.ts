@@ -11,10 +11,7 @@ import { join, resolve } from 'node:path';
 import {
   DEFAULT_SCENARIO_PATH,
   loadScenario,
-  newHistogram,
   perSecond,
-  type ReadinessObservation,
-  recordMs,
   RequestMix,
   type RequestRecord,
   splitWindows,
@@ -45,14 +42,9 @@ import { egressProblems } from '../egress/index.js';
 import type { DrillOptions } from './options.js';
 import { assertScheduleFits, cycleMs, rotationTimesMs, SCHEDULE_MARGIN_MS } from './schedule.js';
 import { scrapeTask } from './prometheus.js';
-import {
-  DEFINITIONS,
-  rotationRecords,
-  summaryTable,
-  type AdoptionEvent,
-  type DrillReport,
-  type PoolSwapEvent,
-} from './report.js';
+import { ReadinessTracker } from './readiness-tracker.js';
+import { DEFINITIONS, rotationRecords, summaryTable, type DrillReport } from './report.js';
+import { tally } from './tally.js';
 import { progressLines, UsageError } from '../cli/index.js';
 
 /** Fault modes in which a 503 with Retry-After is an answer the drill may allow (k6's ALLOW_503). */
@@ -69,11 +61,6 @@ export interface DrillResult {
   report: DrillReport;
   exitCode: number;
   files: { json: string; html: string };
-}
-
-interface ReadyBody {
-  credentials?: { versionId?: string | null; username?: string | null; stage?: string | null };
-  pool?: { generation?: number };
 }
 
 /** A drill stopped (Ctrl-C) before its load started: nothing ran, so there is no report. */
@@ -106,7 +93,18 @@ export async function runDrill(
   try {
     if (interrupt?.aborted)
       throw new DrillInterruptedError(`${String(interrupt.reason)} before the load started`);
-    return await drill(options, env, scenario, fault, started, say, printed, write, k6, interrupt);
+    return await drill({
+      options,
+      env,
+      scenario,
+      fault,
+      started,
+      say,
+      printed,
+      write,
+      k6Binary: k6,
+      interrupt,
+    });
   } finally {
     // The tasks too: a drill that failed half-way (k6 that would not start, a fault that threw)
     // must not leave them running. After a complete run they have already exited.
@@ -119,55 +117,30 @@ export async function runDrill(
   }
 }
 
-async function drill(
-  options: DrillOptions,
-  env: DrillEnvironment,
-  scenario: ReturnType<typeof loadScenario>,
-  fault: Fault | undefined,
-  started: Date,
-  say: (line: string) => void,
-  printed: string[],
-  write: (line: string) => void,
+/** What one drill runs with, once its environment is up. */
+interface DrillRun {
+  options: DrillOptions;
+  env: DrillEnvironment;
+  scenario: ReturnType<typeof loadScenario>;
+  fault: Fault | undefined;
+  started: Date;
+  /** A progress line (also kept in `printed`, which the leak scan reads). */
+  say: (line: string) => void;
+  printed: string[];
+  /** The summary and the report paths. */
+  write: (line: string) => void;
   /** The k6 binary, with --load k6. */
-  k6Binary?: string,
-  interrupt?: AbortSignal,
-): Promise<DrillResult> {
+  k6Binary?: string | undefined;
+  /** Ctrl-C: the load stops early, the checks still run. */
+  interrupt?: AbortSignal | undefined;
+}
+
+async function drill(run: DrillRun): Promise<DrillResult> {
+  const { options, env, scenario, fault, started, say, printed, write, k6Binary, interrupt } = run;
   const durationMs = options.durationSeconds * 1000;
   let t0 = Date.now();
-  const swaps: PoolSwapEvent[] = [];
-  const adoptions: AdoptionEvent[] = [];
-  const generation = new Map<number, number>();
-  const version = new Map<number, string>();
-  const unready = env.targetUrls.map(() => 0);
-  const last: (ReadinessObservation | undefined)[] = env.targetUrls.map(() => undefined);
-  const observations: ReadinessObservation[] = [];
-  let observed: () => void = () => undefined;
-  const onObservation = (o: ReadinessObservation) => {
-    last[o.target] = o;
-    observations.push(o);
-    observed();
-    if (!o.ready) unready[o.target] = (unready[o.target] ?? 0) + 1;
-    const body = o.body as ReadyBody | null;
-    const gen = body?.pool?.generation;
-    if (typeof gen === 'number') {
-      const before = generation.get(o.target);
-      if (before !== undefined && gen > before)
-        swaps.push({ target: o.target, atMs: o.at - t0, fromGeneration: before, toGeneration: gen });
-      generation.set(o.target, gen);
-    }
-    const v = body?.credentials?.versionId;
-    if (typeof v === 'string' && version.get(o.target) !== v) {
-      if (version.has(o.target))
-        adoptions.push({
-          target: o.target,
-          atMs: o.at - t0,
-          versionId: v,
-          username: body?.credentials?.username ?? null,
-        });
-      version.set(o.target, v);
-    }
-  };
-  const targets = new TargetPool({ urls: env.targetUrls, onObservation });
+  const readiness = new ReadinessTracker(env.targetUrls.length, () => t0);
+  const targets = new TargetPool({ urls: env.targetUrls, onObservation: readiness.observe });
   await targets.start();
 
   const runId = `drill-${Date.now().toString(36)}-s${options.seed}`;
@@ -267,26 +240,11 @@ async function drill(
     const finalVersion = outcomes.filter((o) => o.ok).at(-1)?.versionId;
     const boundMs = Math.round(cycleMs(options) + SCHEDULE_MARGIN_MS);
     const startedAt = Date.now();
-    const caughtUp = () =>
-      last.every((o, i) => {
-        if (targets.isRetired(i)) return true;
-        const credentials = (o?.body as ReadyBody | null | undefined)?.credentials;
-        return credentials?.versionId === finalVersion && credentials?.stage === 'AWSCURRENT';
-      });
     if (finalVersion === undefined) return { settled: options.rotations === 0, waitedMs: 0, boundMs };
+    const caughtUp = () => readiness.allOn(finalVersion, (target) => targets.isRetired(target));
     // The naive app never follows a rotation: nothing to wait for.
     if (options.app === 'naive' || caughtUp()) return { settled: caughtUp(), waitedMs: 0, boundMs };
-    const settled = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        resolve(false);
-      }, boundMs);
-      observed = () => {
-        if (!caughtUp()) return;
-        clearTimeout(timer);
-        resolve(true);
-      };
-    });
-    observed = () => undefined;
+    const settled = await readiness.until(caughtUp, boundMs);
     return { settled, waitedMs: Date.now() - startedAt, boundMs };
   };
 
@@ -298,13 +256,7 @@ async function drill(
       sorted.length
         ? (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0).toFixed(1)
         : '-';
-    const tasks = last
-      .map((o, i) => {
-        const body = o?.body as ReadyBody | null | undefined;
-        const state = o === undefined ? '?' : o.ready ? 'ready' : 'UNREADY';
-        return `t${i + 1} ${state} ${body?.credentials?.username ?? '?'}@${(body?.credentials?.versionId ?? '').slice(0, 8)} #${body?.pool?.generation ?? '?'}`;
-      })
-      .join(' | ');
+    const tasks = readiness.describeTasks();
     say(
       `sent ${String(tick.sent).padStart(4)} ok ${String(tick.ok).padStart(4)} failed ${tick.failed} dropped ${tick.dropped} ` +
         `p50 ${pct(50)} p99 ${pct(99)} ms in-flight ${load.inFlight()}${rotating ? ' [rotating]' : ''} | ${tasks}`,
@@ -358,8 +310,8 @@ async function drill(
     ? await evaluateFault(fault, faultError, {
         options,
         records: load.records,
-        observations,
-        adoptions,
+        observations: readiness.observations,
+        adoptions: readiness.adoptions,
         rotations: outcomes,
         writeNames: new Set(scenario.requests.filter((r) => r.method !== 'GET').map((r) => r.name)),
         taskLines: env.tasks.map((t) => t.lines),
@@ -374,27 +326,8 @@ async function drill(
   const records = load.records;
   const rotationsReport = rotationRecords(outcomes, env.stepEvents, t0, options.settleSeconds * 1000);
   const windows = rotationsReport.map((r) => r.window);
-  const all = newHistogram();
-  const failedByReason: Record<string, number> = {};
-  const failedByRequest: Record<string, number> = {};
-  const byRequest: Record<string, number> = {};
-  let ok = 0;
-  let failed = 0;
-  let droppedLate = 0;
-  let droppedCap = 0;
-  for (const r of records) {
-    byRequest[r.name] = (byRequest[r.name] ?? 0) + 1;
-    if (r.latencyMs !== null) recordMs(all, r.latencyMs);
-    if (r.outcome === 'ok') ok++;
-    else if (r.outcome === 'failed') {
-      failed++;
-      const reason = r.reason ?? 'unknown';
-      failedByReason[reason] = (failedByReason[reason] ?? 0) + 1;
-      failedByRequest[r.name] = (failedByRequest[r.name] ?? 0) + 1;
-    } else if (r.reason === 'late') droppedLate++;
-    else droppedCap++;
-  }
-  const dropped = droppedLate + droppedCap;
+  const counts = tally(records);
+  const { swaps, adoptions } = readiness;
   const reportOptions: Omit<DrillOptions, 'quiet'> = { ...options };
   delete (reportOptions as Partial<DrillOptions>).quiet;
   const report: DrillReport = {
@@ -409,18 +342,18 @@ async function drill(
     interrupted: stopped.interrupted,
     totals: {
       scheduled: records.length,
-      sent: records.length - dropped,
-      ok,
-      failed,
-      dropped,
-      droppedLate,
-      droppedInFlightCap: droppedCap,
+      sent: records.length - counts.dropped,
+      ok: counts.ok,
+      failed: counts.failed,
+      dropped: counts.dropped,
+      droppedLate: counts.droppedLate,
+      droppedInFlightCap: counts.droppedInFlightCap,
       failOpen: targets.failOpen,
-      failedByReason,
-      failedByRequest,
-      byRequest,
+      failedByReason: counts.failedByReason,
+      failedByRequest: counts.failedByRequest,
+      byRequest: counts.byRequest,
     },
-    latency: { all: summarize(all), ...splitWindows(records, windows) },
+    latency: { all: summarize(counts.latency), ...splitWindows(records, windows) },
     rotations: rotationsReport,
     swaps,
     adoptions,
@@ -430,7 +363,7 @@ async function drill(
       poolSwaps: taskMetrics[i]?.poolSwaps ?? null,
       poolSwapsObserved: swaps.filter((s) => s.target === i).length,
       secretsManagerCalls: taskMetrics[i]?.secretsManagerCalls ?? null,
-      unreadyObservations: unready[i] ?? 0,
+      unreadyObservations: readiness.unready[i] ?? 0,
       exitCode: exitCodes[i],
     })),
     secretsManagerCallsByCaller: callsByCaller,
