@@ -8,6 +8,7 @@
 import { type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import pTimeout from 'p-timeout';
 import { findFreePort } from './free-port.js';
 import { spawnInOwnGroup } from './own-group.js';
 
@@ -141,16 +142,7 @@ export async function terminate(
   timeoutMs = 30_000,
 ): Promise<{ code: number | null; killed: boolean }> {
   task.child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const code = await Promise.race([
-    task.exited,
-    new Promise<'timeout'>((r) => {
-      timer = setTimeout(() => {
-        r('timeout');
-      }, timeoutMs);
-    }),
-  ]);
-  clearTimeout(timer);
+  const code = await pTimeout(task.exited, { milliseconds: timeoutMs, fallback: () => 'timeout' as const });
   if (code !== 'timeout') return { code, killed: false };
   task.child.kill('SIGKILL');
   return { code: await task.exited, killed: true };

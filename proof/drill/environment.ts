@@ -2,6 +2,7 @@
  * What the drill runs against: the embedded stack with N app processes it starts itself, or
  * already-running tasks and a local Secrets Manager endpoint given by the environment.
  */
+import pTimeout from 'p-timeout';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -291,16 +292,9 @@ export async function rotateWith(
       }),
     );
     versionId = answer.VersionId ?? '';
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      waitFor(versionId),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error(`rotation did not finish within ${ROTATION_TIMEOUT_MS} ms`));
-        }, ROTATION_TIMEOUT_MS);
-      }),
-    ]).finally(() => {
-      clearTimeout(timer);
+    await pTimeout(waitFor(versionId), {
+      milliseconds: ROTATION_TIMEOUT_MS,
+      message: `rotation did not finish within ${ROTATION_TIMEOUT_MS} ms`,
     });
     return { versionId, requestedAt, finishedAt: Date.now(), ok: true };
   } catch (err) {

@@ -1,4 +1,5 @@
 /** Running a fault mode alongside the load, and its report afterwards. */
+import pTimeout from 'p-timeout';
 import type { TargetPool } from '../load/index.js';
 import { killAppConnections, withMaster } from './database-checks.js';
 import type { DrillEnvironment } from './environment.js';
@@ -26,16 +27,8 @@ export function faultContext(
     now,
     async until(atMs) {
       const wait = atMs - now();
-      if (wait > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          loadEnded,
-          new Promise((r) => {
-            timer = setTimeout(r, wait);
-          }),
-        ]);
-        clearTimeout(timer);
-      }
+      // Until `atMs`, or the end of the load if that comes first.
+      if (wait > 0) await pTimeout(loadEnded, { milliseconds: wait, message: false });
       return !isOver();
     },
     killAppConnections: () => killAppConnections(env),

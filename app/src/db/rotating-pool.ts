@@ -1,5 +1,6 @@
 import { EventEmitter, once } from 'node:events';
 import type { ConnectionOptions } from 'node:tls';
+import pTimeout from 'p-timeout';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.js';
@@ -673,18 +674,14 @@ class CapacityWaitExpired extends Error {
  */
 async function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> {
   const connecting = pool.connect();
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => {
-        reject(new CapacityWaitExpired(`no pooled connection came free within ${Math.round(ms)} ms`));
-      },
-      Math.max(0, ms),
-    );
-  });
   try {
-    return await Promise.race([connecting, expired]);
+    return await pTimeout(connecting, {
+      // p-timeout takes a positive bound only: a deadline already past gives the pool a millisecond.
+      milliseconds: Math.max(1, ms),
+      message: new CapacityWaitExpired(`no pooled connection came free within ${Math.round(ms)} ms`),
+    });
   } catch (err) {
+    // A connection that comes free after the deadline goes back to the pool.
     if (err instanceof CapacityWaitExpired)
       connecting.then(
         (client) => {
@@ -693,8 +690,6 @@ async function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> 
         () => undefined,
       );
     throw err;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

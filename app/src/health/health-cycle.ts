@@ -1,3 +1,4 @@
+import pTimeout from 'p-timeout';
 import type { Logger } from 'pino';
 import type { CredentialStore } from '../credentials/credential-store.js';
 import { errorName } from '../util/error-name.js';
@@ -141,9 +142,12 @@ export class HealthCycle implements ReadinessSource {
     const { pool, logger } = this.#opts;
     const checkedAt = new Date().toISOString();
     try {
-      await withTimeout(
+      await pTimeout(
         pool.read((q) => q.query('SELECT 1')),
-        this.#opts.probeTimeoutMs,
+        {
+          milliseconds: this.#opts.probeTimeoutMs,
+          message: Object.assign(new Error('probe timed out'), { name: 'ProbeTimeout' }),
+        },
       );
       if (this.#unreachableSince !== undefined) {
         logger.info({ unreachableMs: Date.now() - this.#unreachableSince }, 'database reachable');
@@ -176,19 +180,5 @@ export class HealthCycle implements ReadinessSource {
       void this.#probe();
     }, this.#opts.recoveryProbeMs ?? RECOVERY_PROBE_MS);
     this.#recoveryTimer.unref();
-  }
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(Object.assign(new Error('probe timed out'), { name: 'ProbeTimeout' }));
-    }, ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
