@@ -122,7 +122,7 @@ export interface AppConfig {
     connectTimeoutMs: number;
     /** Client-side bound on one statement: a silent server costs a request at most this (plus the connect wait). */
     queryTimeoutMs: number;
-    /** DB_TUNING's, or a test's. */
+    /** Readiness probe bound (DB_TUNING, or a test's tuning); a checkout held this long also triggers a probe. */
     probeTimeoutMs: number;
     authRetrySeconds: number;
     migrate: boolean;

@@ -4,7 +4,7 @@ export interface LeakScan {
   passwordsChecked: number;
   sourcesScanned: number;
   linesScanned: number;
-  /** Of those lines, CloudWatch embedded metric format records (the tasks write them with CLOUDWATCH_EMF on). */
+  /** Of those lines, CloudWatch embedded metric format records (the tasks write them with CLOUDWATCH_EMF_SERVICE set). */
   emfRecordsScanned: number;
   /** Occurrences of any password (plain or JSON-escaped), per source; the values are never kept. */
   occurrences: number;

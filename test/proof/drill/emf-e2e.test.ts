@@ -1,5 +1,5 @@
 /**
- * The app as a process with CLOUDWATCH_EMF on, through real rotations of both strategies on the
+ * The app as a process with CLOUDWATCH_EMF_SERVICE set, through real rotations of both strategies on the
  * embedded stack: the records it writes to stdout are what CloudWatch would extract. Every metric
  * of app/src/metric-names.ts (which the dashboard and alarms are tested against) is written with
  * its dimensions; the dimension values stay in their closed sets; no password is in any record.
