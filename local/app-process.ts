@@ -120,8 +120,9 @@ export function killIfRunning(task: AppProcess): void {
 }
 
 /**
- * Ready: the app logged that it listens (or its fatal line, which ends the wait with an error), then
- * /health/ready answered 200, polled every `pollMs` for at most 30 s.
+ * Ready: the app logged that it listens (or an error), then /health/ready answered 200, polled every
+ * `pollMs` for at most 30 s; otherwise an error with its last lines. An app that exits before that
+ * first line ends the wait at once.
  */
 export async function waitUntilReady(task: AppProcess, pollMs = 200): Promise<void> {
   await task.waitForLine(/Server listening|"level":[56]0/);
