@@ -63,10 +63,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       maxAttempts: SDK_MAX_ATTEMPTS,
     });
 
-  // What has started so far, stopped in reverse if startup fails (a port in use, a failed migration).
+  // What has started so far, stopped in reverse: by shutdown, or when startup fails (a port in use,
+  // a failed migration). One list, so nothing is stopped on one path and forgotten on the other.
   const started: (() => unknown)[] = [];
   const stopStarted = async () => {
-    for (const stop of started.reverse()) await stop();
+    for (const stop of started.toReversed()) await stop();
   };
   if (emf) started.push(() => emf.close());
   if (ownsClient)
@@ -113,6 +114,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     });
     await health.start();
 
+    const retention = new IdempotencyRetention({
+      db: pool,
+      retentionHours: config.idempotencyRetentionHours,
+      logger: logger.child({ component: 'idempotency-retention' }),
+    });
+    started.push(() => {
+      retention.stop();
+    });
+
     const app = await buildApp({
       db: pool,
       readiness: health,
@@ -126,11 +136,6 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     });
     started.push(() => app.close());
     const url = await app.listen({ host: config.http.host, port: config.http.port });
-    const retention = new IdempotencyRetention({
-      db: pool,
-      retentionHours: config.idempotencyRetentionHours,
-      logger: logger.child({ component: 'idempotency-retention' }),
-    });
     retention.start();
 
     return {
@@ -144,13 +149,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         health.setDraining();
         // The load balancer needs a few health checks to stop routing here; keep serving meanwhile.
         await sleep(delaySeconds * 1000);
-        await app.close();
-        retention.stop();
-        health.stop();
-        await pool.end();
-        if (ownsClient) secretsManager.destroy();
-        // Last: the interval that saw the shutdown (readiness going 503) is written too.
-        await emf?.close();
+        // The listener, the retention sweep, the health cycle, the pool, the SDK client, and last
+        // EMF, so that the interval that saw the shutdown (readiness going 503) is written too.
+        await stopStarted();
       },
     };
   } catch (err) {
