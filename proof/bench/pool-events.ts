@@ -1,6 +1,6 @@
 /**
  * When this app swapped its pool and when the old one finished draining, from its own log lines
- * (app/src/db/rotating-pool.ts logs both, as JSON with the time in ms since the epoch).
+ * (app/src/db/pool-generation.ts logs both, as JSON with the time in ms since the epoch).
  */
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';

@@ -20,7 +20,7 @@ export class PlainDatabase implements Database {
       user: credentials.username,
       password: credentials.password,
       max: options.max,
-      // The same recycling as the rotating app's pool (app/src/db/rotating-pool.ts).
+      // The same recycling as the rotating app's pools (app/src/db/pool-generation.ts).
       maxLifetimeSeconds: options.maxLifetimeSeconds,
       idleTimeoutMillis: 30_000,
       connectionTimeoutMillis: 5_000,

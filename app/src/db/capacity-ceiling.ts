@@ -1,4 +1,13 @@
+import pTimeout from 'p-timeout';
 import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+import { backoffDelay } from '../util/backoff.js';
+import { sleep } from '../util/sleep.js';
+import { DatabaseUnavailableError } from './database.js';
+
+/** Waiting for room on a server that refused a connection for capacity, while the pool holds none. */
+const CAPACITY_BACKOFF = { baseMs: 50, maxMs: 500 };
 
 export interface CeilingSettings {
   /** The configured pool size (DB_POOL_MAX). */
@@ -74,4 +83,72 @@ export class CapacityCeiling {
     const room = configured - (heldElsewhere?.() ?? 0);
     this.#pool.options.max = Math.max(1, Math.min(this.#learned, room));
   }
+}
+
+/** The capacity wait ran out while queued for one of the pool's own connections. */
+export class CapacityWaitExpired extends Error {
+  override readonly name = 'CapacityWaitExpired';
+}
+
+/**
+ * pool.connect() bounded by `ms` (pg-pool's own timeout is per pool, not per call). A connection
+ * that arrives after the bound goes straight back to the pool.
+ */
+export async function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> {
+  const connecting = pool.connect();
+  try {
+    return await pTimeout(connecting, {
+      // p-timeout takes a positive bound only: a deadline already past gives the pool a millisecond.
+      milliseconds: Math.max(1, ms),
+      message: new CapacityWaitExpired(`no pooled connection came free within ${Math.round(ms)} ms`),
+    });
+  } catch (err) {
+    if (err instanceof CapacityWaitExpired)
+      connecting.then(
+        (client) => {
+          client.release();
+        },
+        () => undefined,
+      );
+    throw err;
+  }
+}
+
+export interface CapacityWait {
+  metrics: Metrics;
+  logger: Logger;
+  random?: (() => number) | undefined;
+  /** Capacity refusals so far in this checkout, this one included. */
+  refusals: number;
+  /** When the checkout gives up (ms since the epoch): the connect timeout after it began. */
+  giveUpAt: number;
+}
+
+/**
+ * The server refused one of a pool's new connections for capacity: the pool stops at what it holds,
+ * so the next attempt queues for one of those; holding none, it first waits for the server to free
+ * a slot. Throws a 503's error once the checkout's time is up.
+ */
+export async function waitAfterCapacityRefusal(
+  err: unknown,
+  target: { pool: pg.Pool; ceiling: CapacityCeiling; username: string },
+  wait: CapacityWait,
+): Promise<void> {
+  const { metrics, logger, refusals, giveUpAt } = wait;
+  metrics.connectionRefusals.inc({ reason: 'capacity' });
+  const before = target.ceiling.current;
+  const ceiling = target.ceiling.refused(Date.now());
+  if (ceiling < before)
+    logger.warn(
+      { code: (err as { code?: string }).code, username: target.username, ceiling },
+      'database refused a connection for capacity; waiting for the pool’s own connections',
+    );
+  if (Date.now() >= giveUpAt) {
+    metrics.connectionAcquireFailures.inc({ reason: 'capacity' });
+    throw new DatabaseUnavailableError('database connection limit reached', { cause: err });
+  }
+  if (target.pool.totalCount === 0)
+    await sleep(
+      Math.min(backoffDelay(refusals - 1, CAPACITY_BACKOFF, wait.random), Math.max(0, giveUpAt - Date.now())),
+    );
 }

@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PoolSwap } from '../../../app/src/db/rotating-pool.js';
+import type { PoolSwap } from '../../../app/src/db/pool-generation.js';
 import {
   startServiceHarness,
   untilQueryRunning,

@@ -1,42 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CredentialStore } from '../../../../app/src/credentials/credential-store.js';
-import type { SecretVersion, StageMap } from '../../../../app/src/credentials/secret-source.js';
-import type { VersionStage } from '../../../../app/src/credentials/stages.js';
 import { createMetrics } from '../../../../app/src/metrics.js';
+import { FakeSecretSource as FakeSource, secret } from '../../../helpers/fake-secret-source.js';
 import { captureLogs } from '../../../helpers/log-capture.js';
-
-const secret = (password: string, username = 'app') =>
-  JSON.stringify({ engine: 'postgres', host: 'db', port: 5432, dbname: 'app', username, password });
-
-/** In-memory stand-in for the two Secrets Manager calls, counting them. */
-class FakeSource {
-  versions = new Map<string, string>();
-  stageMap: StageMap = {};
-  calls = { getByStage: 0, stages: 0 };
-  failing = false;
-  gate: Promise<void> | undefined;
-
-  put(versionId: string, secretString: string, stage: VersionStage) {
-    this.versions.set(versionId, secretString);
-    this.stageMap[stage] = versionId;
-  }
-
-  async getByStage(stage: VersionStage): Promise<SecretVersion | undefined> {
-    this.calls.getByStage++;
-    await this.gate;
-    if (this.failing) throw Object.assign(new Error('service unavailable'), { name: 'InternalServiceError' });
-    const versionId = this.stageMap[stage];
-    if (!versionId) return undefined;
-    return { versionId, stages: [stage], secretString: this.versions.get(versionId) };
-  }
-
-  async stages(): Promise<StageMap> {
-    this.calls.stages++;
-    await this.gate;
-    if (this.failing) throw Object.assign(new Error('service unavailable'), { name: 'InternalServiceError' });
-    return { ...this.stageMap };
-  }
-}
 
 function setup() {
   const source = new FakeSource();

@@ -1,6 +1,9 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { CapacityCeiling } from '../../../../app/src/db/capacity-ceiling.js';
+import { CapacityCeiling, waitAfterCapacityRefusal } from '../../../../app/src/db/capacity-ceiling.js';
+import { DatabaseUnavailableError } from '../../../../app/src/db/database.js';
+import { createMetrics } from '../../../../app/src/metrics.js';
+import { captureLogs } from '../../../helpers/log-capture.js';
 
 /** The fields of a pg.Pool the ceiling reads and sets. */
 const fakePool = (max: number, totalCount: number) =>
@@ -87,5 +90,46 @@ describe('CapacityCeiling shared with a draining pool', () => {
     expect(ceiling.current).toBe(4); // still what the server allowed
     ceiling.relax(5000);
     expect(ceiling.current).toBe(5);
+  });
+});
+
+describe('waitAfterCapacityRefusal', () => {
+  const refusal = Object.assign(new Error('too many connections for role "app_a"'), { code: '53300' });
+
+  function setup(totalCount: number) {
+    const logs = captureLogs();
+    const metrics = createMetrics({ defaultMetrics: false });
+    const pool = fakePool(10, totalCount);
+    const target = { pool, ceiling: new CapacityCeiling(pool, settings(10)), username: 'app_a' };
+    const count = async (name: string) => {
+      const metric = await metrics.registry.getSingleMetric(name)?.get();
+      return Object.fromEntries((metric?.values ?? []).map((v) => [String(v.labels.reason), v.value]));
+    };
+    return {
+      logs,
+      metrics,
+      target,
+      count,
+      wait: { metrics, logger: logs.logger, random: () => 0, refusals: 1 },
+    };
+  }
+
+  it('stops the pool at what it holds and lets the next attempt queue for one of its own', async () => {
+    const t = setup(3);
+    await waitAfterCapacityRefusal(refusal, t.target, { ...t.wait, giveUpAt: Date.now() + 60_000 });
+    expect(t.target.ceiling.current).toBe(3);
+    expect(await t.count('db_connection_refusals_total')).toEqual({ capacity: 1 });
+    const entry = t.logs
+      .entries()
+      .find((e) => String(e.msg).startsWith('database refused a connection for capacity'));
+    expect(entry).toMatchObject({ code: '53300', username: 'app_a', ceiling: 3 });
+  });
+
+  it("gives up with a 503's error once the checkout's time is up", async () => {
+    const t = setup(0);
+    await expect(
+      waitAfterCapacityRefusal(refusal, t.target, { ...t.wait, giveUpAt: Date.now() - 1 }),
+    ).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    expect(await t.count('db_connection_acquire_failures_total')).toEqual({ capacity: 1 });
   });
 });
