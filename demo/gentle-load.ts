@@ -1,8 +1,21 @@
 /**
- * The demo's background traffic: a fixed number of requests per second spread over the tasks
- * (reads and keyed order writes), counted per second, with the latency percentiles of the requests
- * that completed in that second (from the time each was sent). Not a measuring tool: the drill is.
+ * The demo's background traffic: the drill's open-model generator (proof/load) at a gentle rate,
+ * with the request mix of proof/load/scenario.json, spread over the ready tasks as an ALB does.
+ * Counted per second, with the latency percentiles of the requests that completed in that second
+ * (from each one's intended send time). A request the generator could not send on time is dropped
+ * and counts as failed: the verdict is "no request failed". Not a measuring tool: the drill is.
  */
+import {
+  loadScenario,
+  newHistogram,
+  recordMs,
+  RequestMix,
+  startOpenModel,
+  summarize,
+  TargetPool,
+  type RequestRecord,
+} from '../proof/load/index.js';
+
 export interface LoadSecond {
   sent: number;
   ok: number;
@@ -24,77 +37,50 @@ export interface GentleLoad {
   stop(): Promise<void>;
 }
 
-export function startGentleLoad(targets: () => string[], ratePerSecond: number): GentleLoad {
-  let second: LoadSecond = { sent: 0, ok: 0, failed: 0 };
-  // At demo rates (tens per second) a plain array per second is all a percentile needs.
-  let latencies: number[] = [];
+/** The demo runs until Ctrl-C or --duration; the schedule is this long at most. */
+const LONGEST_RUN_MS = 7 * 24 * 3600 * 1000;
+/** Failures described in the final summary; the rest are counted. */
+const FAILURES_KEPT = 20;
+
+export async function startGentleLoad(
+  urls: readonly string[],
+  ratePerSecond: number,
+  durationMs = LONGEST_RUN_MS,
+): Promise<GentleLoad> {
+  const targets = new TargetPool({ urls });
+  await targets.start();
   const total: LoadSecond & { failures: string[] } = { sent: 0, ok: 0, failed: 0, failures: [] };
-  const inFlight = new Set<Promise<void>>();
-  let n = 0;
-
-  const fire = () => {
-    const urls = targets();
-    if (urls.length === 0) return;
-    const i = n++;
-    const base = urls[i % urls.length] ?? '';
-    const write = i % 5 === 4;
-    const request = write
-      ? fetch(`${base}/api/orders`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': `demo-${process.pid}-${i}` },
-          body: JSON.stringify({ lines: [{ productId: 1 + (i % 20), quantity: 1 + (i % 3) }] }),
-          signal: AbortSignal.timeout(15_000),
-        })
-      : fetch(`${base}/api/products/${1 + (i % 50)}`, { signal: AbortSignal.timeout(15_000) });
-    const sentAt = performance.now();
-    second.sent++;
-    total.sent++;
-    const expected = write ? 201 : 200;
-    const done = request
-      .then(async (response) => {
-        await response.arrayBuffer();
-        if (response.status !== expected)
-          throw new Error(`${write ? 'POST /api/orders' : 'GET /api/products/:id'} → ${response.status}`);
-        second.ok++;
-        total.ok++;
-      })
-      .catch((err: unknown) => {
-        second.failed++;
-        total.failed++;
-        if (total.failures.length < 20) total.failures.push(err instanceof Error ? err.message : String(err));
-      })
-      .finally(() => {
-        latencies.push(performance.now() - sentAt);
-        inFlight.delete(done);
-      });
-    inFlight.add(done);
-  };
-
-  const timer = setInterval(fire, 1000 / ratePerSecond);
+  const describe = (r: RequestRecord) =>
+    `${r.name} → ${r.outcome === 'dropped' ? `dropped (${r.reason ?? '?'})` : (r.reason ?? '?')}`;
+  const run = startOpenModel({
+    rate: ratePerSecond,
+    durationMs: durationMs || LONGEST_RUN_MS,
+    mix: new RequestMix(loadScenario(), { seed: Date.now(), keyPrefix: `demo-${process.pid}-${Date.now()}` }),
+    targets,
+    // Nothing is analysed afterwards: keep counts, not a record per request.
+    keepRecords: false,
+    onSettled: (record) => {
+      if (record.outcome !== 'ok' && total.failures.length < FAILURES_KEPT)
+        total.failures.push(describe(record));
+    },
+  });
   return {
     takeSecond() {
-      const s = second;
-      const sorted = latencies.sort((a, b) => a - b);
-      second = { sent: 0, ok: 0, failed: 0 };
-      latencies = [];
-      return {
-        ...s,
-        p50Ms: percentile(sorted, 0.5),
-        p99Ms: percentile(sorted, 0.99),
-        maxMs: percentile(sorted, 1),
-      };
+      const tick = run.takeTick();
+      const second = { sent: tick.sent + tick.dropped, ok: tick.ok, failed: tick.failed + tick.dropped };
+      total.sent += second.sent;
+      total.ok += second.ok;
+      total.failed += second.failed;
+      const histogram = newHistogram();
+      for (const ms of tick.latenciesMs) recordMs(histogram, ms);
+      const { p50Ms, p99Ms, maxMs } = summarize(histogram);
+      return { ...second, p50Ms, p99Ms, maxMs };
     },
     totals: () => total,
     async stop() {
-      clearInterval(timer);
-      await Promise.all(inFlight);
+      run.stop();
+      await run.done;
+      targets.stop();
     },
   };
-}
-
-/** Nearest-rank percentile of an ascending array, rounded to 0.1 ms; null for an empty one. */
-function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(p * sorted.length)));
-  return Math.round((sorted[rank - 1] ?? 0) * 10) / 10;
 }

@@ -10,10 +10,9 @@
  *                   [--dashboard-port 8080]
  */
 import { parseArgs } from 'node:util';
-import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { STRATEGIES, type RotationStrategy } from '../rotation/public.js';
-import { spawnApp, stopAll, waitUntilReady, type AppProcess } from '../local/app-process.js';
-import { startEmbeddedStack } from '../local/embedded-stack.js';
+import { spawnApp, type AppProcess } from '../local/app-process.js';
+import { startFleet } from '../local/fleet.js';
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from '../local/interrupts.js';
 import { stopGroupsNow } from '../local/own-group.js';
 import {
@@ -93,7 +92,6 @@ const say = (line: string) => {
 // Ctrl-C from the first moment: during start-up the stop waits until everything started is up.
 let stopping: Promise<void> | undefined;
 let stopRequested: string | undefined;
-let tasks: AppProcess[] = [];
 // Set once everything the stop touches exists (below); read by the signal handlers before that.
 // eslint-disable-next-line prefer-const
 let load: GentleLoad | undefined;
@@ -111,36 +109,33 @@ let rotationFailures = 0;
 // rotation hooks below read it, hence `let` although it is assigned once.
 // eslint-disable-next-line prefer-const
 let dashboard: DemoDashboard | undefined;
-const stack = await startEmbeddedStack({
-  log: (line) => {
-    if (!line.startsWith('bootstrap:')) say(line);
+const fleet = await startFleet({
+  stack: {
+    log: (line) => {
+      if (!line.startsWith('bootstrap:')) say(line);
+    },
+    rotation: {
+      strategy,
+      onRotation: (report) => {
+        rotations++;
+        dashboard?.onRotation(report);
+      },
+      onFailure: (error) => {
+        rotationFailures++;
+        dashboard?.onFailure(error);
+      },
+      onStep: (invocation) => {
+        dashboard?.onStep(invocation);
+      },
+    },
   },
-  rotation: {
-    strategy,
-    onRotation: (report) => {
-      rotations++;
-      dashboard?.onRotation(report);
-    },
-    onFailure: (error) => {
-      rotationFailures++;
-      dashboard?.onFailure(error);
-    },
-    onStep: (invocation) => {
-      dashboard?.onStep(invocation);
-    },
-  },
+  tasks: taskCount,
+  together: true,
+  taskEnv: { CREDENTIAL_REFRESH_SECONDS: '5', SHUTDOWN_DELAY_SECONDS: '1' },
+  spawnTask: (env) => spawnApp(env, { keepLines: 200 }),
 });
+const { stack, tasks } = fleet;
 say(`stack up: PostgreSQL 127.0.0.1:${stack.postgres.port}, Secrets Manager ${stack.secretsManager.url}`);
-
-tasks = await Promise.all(
-  Array.from({ length: taskCount }, () =>
-    spawnApp(
-      { ...stack.env, CREDENTIAL_REFRESH_SECONDS: '5', SHUTDOWN_DELAY_SECONDS: '1' },
-      { keepLines: 200 },
-    ),
-  ),
-);
-await Promise.all(tasks.map((t) => waitUntilReady(t)));
 say(`${taskCount} tasks serving: ${tasks.map((t) => t.url).join(', ')}`);
 dashboard = createDashboard({
   info: {
@@ -164,8 +159,11 @@ say(
   `strategy ${strategy}, a rotation every ${everySeconds}s, ${rate} requests/s${durationSeconds ? `, for ${durationSeconds}s` : ''}; Ctrl-C to stop`,
 );
 
-const gentleLoad = startGentleLoad(() => tasks.map((t) => t.url), rate);
-const admin = stack.secretsManagerClient('admin');
+const gentleLoad = await startGentleLoad(
+  tasks.map((t) => t.url),
+  rate,
+  durationSeconds * 1000,
+);
 let nextRotationAt: number | null = Date.now() + everySeconds * 1000;
 const rotateTimer = setInterval(() => {
   nextRotationAt = Date.now() + everySeconds * 1000;
@@ -175,11 +173,10 @@ const rotateTimer = setInterval(() => {
 /** RotateSecret through the admin client: the timer's and the dashboard's "Rotate now". */
 async function requestRotation(source: RotationSource): Promise<RotateOutcome> {
   try {
-    const out = await admin.send(new RotateSecretCommand({ SecretId: stack.appSecretId }));
-    dashboard?.rotationRequested(source, out.VersionId);
-    if (source === 'dashboard')
-      say(`Rotate now (dashboard): RotateSecret started version ${out.VersionId ?? '?'}`);
-    return { status: 'requested', versionId: out.VersionId ?? null };
+    const versionId = await fleet.requestRotation(strategy);
+    dashboard?.rotationRequested(source, versionId);
+    if (source === 'dashboard') say(`Rotate now (dashboard): RotateSecret started version ${versionId}`);
+    return { status: 'requested', versionId };
   } catch (err) {
     const error = err instanceof Error ? err.name : String(err);
     const message = err instanceof Error ? err.message : '';
@@ -273,8 +270,7 @@ async function shutdown(reason: string): Promise<void> {
   nextRotationAt = null;
   await dashboard?.close();
   await load?.stop();
-  const codes = await stopAll(tasks);
-  await stack.stop();
+  const codes = await fleet.stop();
   printTotals();
   console.log(`tasks exited with ${codes.join(', ')}`);
   const ok = load?.totals().failed === 0 && rotationFailures === 0 && codes.every((c) => c === 0);

@@ -21,7 +21,8 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { STRATEGIES, type RotationStrategy, createLogger } from '../rotation/public.js';
-import { formatEnvFile, startEmbeddedStack, type EmbeddedStack } from './embedded-stack.js';
+import { formatEnvFile, type EmbeddedStack } from './embedded-stack.js';
+import { startFleet } from './fleet.js';
 import { onInterrupt } from './interrupts.js';
 import { stopGroupsNow } from './own-group.js';
 
@@ -90,22 +91,25 @@ onInterrupt({
 });
 
 try {
-  const started = await startEmbeddedStack({
-    ...(pgPort !== undefined && { pgPort }),
-    ...(smPort !== undefined && { smPort }),
-    logStatements: values['log-statements'],
-    // The rotation function's own log: warnings and errors only (JSON lines, never a secret).
-    rotation: {
-      strategy,
-      functionLogger: createLogger({
-        level: 'warn',
-        write: (line) => {
-          console.error(line);
-        },
-      }),
-    },
-    log: (line) => {
-      console.log(line);
+  // The fleet with no tasks: the app runs wherever the user starts it, with the env file.
+  const { stack: started } = await startFleet({
+    stack: {
+      ...(pgPort !== undefined && { pgPort }),
+      ...(smPort !== undefined && { smPort }),
+      logStatements: values['log-statements'],
+      // The rotation function's own log: warnings and errors only (JSON lines, never a secret).
+      rotation: {
+        strategy,
+        functionLogger: createLogger({
+          level: 'warn',
+          write: (line) => {
+            console.error(line);
+          },
+        }),
+      },
+      log: (line) => {
+        console.log(line);
+      },
     },
   });
   try {

@@ -1,8 +1,8 @@
 /**
- * The one embedded stack every variant runs against (local/embedded-stack.ts): PostgreSQL with
- * SCRAM, the local Secrets Manager endpoint with its call log, and the rotator as the rotation
- * function. RotateSecret names the strategy's function (proof/drill/environment.ts rotateWith), so
- * one stack serves both strategies.
+ * The one embedded stack every variant runs against (local/fleet.ts, with no tasks of its own: each
+ * phase starts and stops the variant it measures): PostgreSQL with SCRAM, the local Secrets Manager
+ * endpoint with its call log, and the rotator as the rotation function. RotateSecret names the
+ * strategy's function (local/fleet.ts), so one stack serves both strategies.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
@@ -13,17 +13,15 @@ import {
   SecretScrubber,
 } from '../../app/src/index.js';
 import { createLogger as createFunctionLogger, type RotationStrategy } from '../../rotation/public.js';
-import { LOCAL_PRINCIPALS, startEmbeddedStack, type EmbeddedStack } from '../../local/embedded-stack.js';
+import { LOCAL_PRINCIPALS, type EmbeddedStack } from '../../local/embedded-stack.js';
+import { startFleet, type RotationOutcome } from '../../local/fleet.js';
 import {
   appRoles,
   collectPasswords,
   connectLocal,
-  type DrillEnvironment,
   loadTestTaskEnv,
   masterClient,
-  parseDrillArgs,
-  rotateWith,
-  type RotationOutcome,
+  type SecretsAccess,
 } from '../drill/index.js';
 import { CONNECTION_LOG_SETTINGS } from './connection-log.js';
 import { watchConnections, type ConnectionWatch } from './pg-connections.js';
@@ -62,18 +60,21 @@ export async function startBenchStack(options: {
 }): Promise<BenchStack> {
   const stackLines: string[] = [];
   const functionLines: string[] = [];
-  const stack = await startEmbeddedStack({
-    log: (line) => stackLines.push(line),
-    // Each backend's start and end in the server log, exactly: connection-log.ts.
-    postgresSettings: CONNECTION_LOG_SETTINGS,
-    rotation: {
-      strategy: 'alternating-users',
-      retry: { attempts: 3, delayMs: 500 },
-      functionLogger: createFunctionLogger({ level: 'info', write: (line) => functionLines.push(line) }),
+  const fleet = await startFleet({
+    stack: {
+      log: (line) => stackLines.push(line),
+      // Each backend's start and end in the server log, exactly: connection-log.ts.
+      postgresSettings: CONNECTION_LOG_SETTINGS,
+      rotation: {
+        strategy: 'alternating-users',
+        retry: { attempts: 3, delayMs: 500 },
+        functionLogger: createFunctionLogger({ level: 'info', write: (line) => functionLines.push(line) }),
+      },
     },
+    taskEnv: loadTestTaskEnv(options),
   });
+  const { stack, admin, taskEnv } = fleet;
   try {
-    const admin = stack.secretsManagerClient('admin');
     const currentCredentials = async (): Promise<DbCredentials> => {
       const out = await admin.send(new GetSecretValueCommand({ SecretId: stack.appSecretId }));
       return parseSecret(out.SecretString, {}).credentials;
@@ -92,15 +93,12 @@ export async function startBenchStack(options: {
     }
 
     // One master connection for the whole run: it samples pg_stat_activity, never serves the load.
-    const secrets = {
+    const secrets: SecretsAccess = {
       admin,
       secretId: stack.appSecretId,
       masterSecretId: stack.masterSecretId,
-    } as DrillEnvironment; // masterClient and collectPasswords read only these three fields
+    };
     const master = await masterClient(secrets);
-
-    const taskEnv: Record<string, string> = { ...stack.env, ...loadTestTaskEnv(options) };
-    const rotator = stack.rotator;
     return {
       stack,
       admin,
@@ -110,10 +108,7 @@ export async function startBenchStack(options: {
       stackLines,
       currentCredentials,
       taskSecrets: { client: stack.secretsManagerClient('execution'), secretId: stack.appSecretId },
-      rotate: (strategy) =>
-        rotateWith(admin, stack.appSecretId, parseDrillArgs(['--strategy', strategy]), (versionId) =>
-          rotator ? rotator.waitForRotation(versionId).then(() => undefined) : Promise.resolve(),
-        ),
+      rotate: (strategy) => fleet.rotate(strategy),
       async postgresVersion() {
         const app = await connectLocal(await currentCredentials());
         try {
@@ -128,11 +123,11 @@ export async function startBenchStack(options: {
       passwords: () => collectPasswords(secrets),
       async stop() {
         await master.client.end().catch(() => undefined);
-        await stack.stop();
+        await fleet.stop();
       },
     };
   } catch (err) {
-    await stack.stop();
+    await fleet.stop();
     throw err;
   }
 }

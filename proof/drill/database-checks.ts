@@ -3,10 +3,11 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { parseSecret, type DbCredentials } from '../../app/src/index.js';
 import { type AcknowledgedWrite, checkWrites, fetchOrderRows, type WriteCheck } from '../load/index.js';
+import type { SecretsAccess } from './drill-types.js';
 import type { DrillEnvironment } from './environment.js';
 
 /** A connection as the master user to the app's database (for the checks, never for the load). */
-export async function masterClient(env: DrillEnvironment): Promise<{ client: pg.Client; appUser: string }> {
+export async function masterClient(env: SecretsAccess): Promise<{ client: pg.Client; appUser: string }> {
   if (env.masterSecretId === undefined)
     throw new Error('no master secret (--master-secret-id or DB_MASTER_SECRET_ID)');
   const [master, app] = await Promise.all([

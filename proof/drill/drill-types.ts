@@ -4,6 +4,7 @@
  * constants only, imported by the options, the environment, the report and every fault, so none
  * of them needs another.
  */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { RotationStrategy } from '../../rotation/public.js';
 
 export const FAULT_NAMES = [
@@ -66,13 +67,13 @@ export interface StepEvent {
   errorType?: string;
 }
 
-export interface RotationOutcome {
-  versionId: string;
-  /** ms since the epoch */
-  requestedAt: number;
-  finishedAt: number;
-  ok: boolean;
-  error?: string;
+export type { RotationOutcome } from '../../local/fleet.js';
+
+/** Where the app's and the master secrets are, and a client that may read them (the admin's). */
+export interface SecretsAccess {
+  admin: SecretsManagerClient;
+  secretId: string;
+  masterSecretId: string | undefined;
 }
 
 export interface AdoptionEvent {

@@ -2,7 +2,6 @@
  * What the drill runs against: the embedded stack with N app processes it starts itself, or
  * already-running tasks and a local Secrets Manager endpoint given by the environment.
  */
-import pTimeout from 'p-timeout';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -13,13 +12,14 @@ import {
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../../rotation/public.js';
-import { spawnApp, stopAll, waitUntilReady, type AppProcess } from '../../local/app-process.js';
-import { startEmbeddedStack, type EmbeddedStack } from '../../local/embedded-stack.js';
-import { spawnNaiveApp } from '../naive-app/index.js';
+import { createLogger, type RotationStrategy } from '../../rotation/public.js';
+import { spawnApp, type AppProcess } from '../../local/app-process.js';
+import type { EmbeddedStack, EmbeddedStackOptions } from '../../local/embedded-stack.js';
+import { rotateWith, ROTATION_TIMEOUT_MS, startFleet } from '../../local/fleet.js';
+import { spawnNaiveApp, type SecretsBlock } from '../naive-app/index.js';
 import { EGRESS_GUARD_NODE_ARGS, readEgressReport, type EgressReport } from '../egress/index.js';
 import { rotationFunctionArn, type StepInvocation } from '../../local/rotator/index.js';
-import type { DrillOptions, RotationOutcome, StepEvent } from './drill-types.js';
+import type { DrillOptions, RotationOutcome, SecretsAccess, StepEvent } from './drill-types.js';
 
 export type { RotationOutcome, StepEvent } from './drill-types.js';
 
@@ -59,8 +59,6 @@ export interface DrillEnvironment {
   };
 }
 
-const ROTATION_TIMEOUT_MS = 60_000;
-
 export async function prepareEnvironment(
   options: DrillOptions,
   say: (line: string) => void,
@@ -79,7 +77,7 @@ async function embedded(
   const functionLines: string[] = [];
   const stepEvents: StepEvent[] = [];
   let stepHook: ((step: StepInvocation) => Promise<void>) | undefined;
-  const stack: EmbeddedStack = await startEmbeddedStack({
+  const stackOptions: EmbeddedStackOptions = {
     // DDL in the server log: every ALTER ROLE … PASSWORD is there for the hygiene scan to check.
     logStatements: true,
     ...(options.maxConnections !== undefined && {
@@ -106,50 +104,46 @@ async function embedded(
         return stepHook?.(s);
       },
     },
-  });
-  const tasks: AppProcess[] = [];
+  };
   const targetUrls: string[] = [];
-  let env: Record<string, string> = {};
   // Each task runs under the egress guard: it may reach the stack's Secrets Manager endpoint and
   // PostgreSQL, and nothing else (proof/egress).
   const egressDir = mkdtempSync(join(tmpdir(), 'drill-egress-'));
   const egressFiles: string[] = [];
-  const egressAllow = `${stack.env.AWS_ENDPOINT_URL_SECRETS_MANAGER},${stack.postgres.host}:${stack.postgres.port}`;
-  // The naive app gets its secret the way ECS injects it: read before the task starts.
-  const taskSecrets = { client: stack.secretsManagerClient('execution'), secretId: stack.appSecretId };
-  const spawnTask = async (): Promise<AppProcess> => {
+  let taskSecrets: SecretsBlock | undefined;
+  const spawnTask = async (env: Record<string, string>, stack: EmbeddedStack): Promise<AppProcess> => {
     const reportFile = join(egressDir, `task${egressFiles.length + 1}.jsonl`);
     egressFiles.push(reportFile);
-    const guarded = { ...env, EGRESS_GUARD_ALLOW: egressAllow, EGRESS_GUARD_REPORT: reportFile };
+    const guarded = {
+      ...env,
+      EGRESS_GUARD_ALLOW: `${stack.env.AWS_ENDPOINT_URL_SECRETS_MANAGER},${stack.postgres.host}:${stack.postgres.port}`,
+      EGRESS_GUARD_REPORT: reportFile,
+    };
     const spawnOptions = { nodeArgs: EGRESS_GUARD_NODE_ARGS };
+    // The naive app gets its secret the way ECS injects it: read before the task starts.
+    taskSecrets ??= { client: stack.secretsManagerClient('execution'), secretId: stack.appSecretId };
     const task =
       options.app === 'naive'
         ? await spawnNaiveApp(guarded, taskSecrets, spawnOptions)
         : await spawnApp(guarded, spawnOptions);
-    tasks.push(task);
     targetUrls.push(task.url);
-    await waitUntilReady(task);
     return task;
   };
-  try {
-    env = {
-      ...stack.env,
+  // One task at a time: they migrate under an advisory lock anyway, and a cold start is CPU-heavy.
+  const fleet = await startFleet({
+    stack: stackOptions,
+    tasks: options.tasks,
+    taskEnv: {
       ...loadTestTaskEnv(options),
       // The tasks write their CloudWatch EMF records too, so the leak scan reads those as well.
       CLOUDWATCH_EMF_SERVICE: 'orders-api',
       ...taskEnv,
       // --pool-max wins over a fault's own pool size.
       ...(options.poolMax !== undefined && { DB_POOL_MAX: String(options.poolMax) }),
-    };
-    // One at a time: they migrate under an advisory lock anyway, and a cold start is CPU-heavy.
-    for (let i = 0; i < options.tasks; i++) await spawnTask();
-  } catch (err) {
-    for (const t of tasks) t.child.kill('SIGKILL');
-    await stack.stop();
-    throw err;
-  }
-  const admin = stack.secretsManagerClient('admin');
-  const rotator = stack.rotator;
+    },
+    spawnTask,
+  });
+  const { stack, tasks, admin } = fleet;
   return {
     mode: 'embedded',
     targetUrls,
@@ -170,17 +164,16 @@ async function embedded(
       ...tasks.map((t, i) => ({ source: `task${i + 1}`, lines: t.lines })),
     ],
     egress: () => ({ ...readEgressReport(egressFiles), tasksStarted: egressFiles.length }),
-    rotate: () =>
-      rotateWith(admin, stack.appSecretId, options, (versionId) =>
-        rotator ? rotator.waitForRotation(versionId).then(() => undefined) : Promise.resolve(),
-      ),
+    rotate: () => fleet.rotate(options.strategy),
     collectSteps: () => Promise.resolve(),
     callsByCaller: () => Promise.resolve(stack.secretsManager.calls.byCaller()),
-    stopTasks: () => stopAll(tasks),
-    stop: () => stack.stop(),
+    stopTasks: () => fleet.stopTasks(),
+    stop: async () => {
+      await fleet.stop();
+    },
     embedded: {
       stack,
-      spawnTask,
+      spawnTask: () => fleet.addTask(),
       setStepHook: (hook) => {
         stepHook = hook;
       },
@@ -219,7 +212,7 @@ function external(options: DrillOptions, say: (line: string) => void): Promise<D
     logs: () => [],
     egress: () => null,
     rotate: () =>
-      rotateWith(admin, secretId, options, async (versionId) => {
+      rotateWith(requestRotation(admin, secretId, options.strategy), async (versionId) => {
         const deadline = Date.now() + ROTATION_TIMEOUT_MS;
         while (Date.now() < deadline) {
           const d = await admin.send(new DescribeSecretCommand({ SecretId: secretId }));
@@ -275,36 +268,22 @@ function external(options: DrillOptions, say: (line: string) => void): Promise<D
   });
 }
 
-export async function rotateWith(
-  admin: SecretsManagerClient,
-  secretId: string,
-  options: DrillOptions,
-  waitFor: (versionId: string) => Promise<void>,
-): Promise<RotationOutcome> {
-  const requestedAt = Date.now();
-  let versionId = '';
-  try {
+/** RotateSecret as `admin`, naming the strategy's rotation function; the new version's id. */
+function requestRotation(admin: SecretsManagerClient, secretId: string, strategy: RotationStrategy) {
+  return async (): Promise<string> => {
     const region = await admin.config.region();
     const answer = await admin.send(
       new RotateSecretCommand({
         SecretId: secretId,
-        RotationLambdaARN: rotationFunctionArn(options.strategy, region),
+        RotationLambdaARN: rotationFunctionArn(strategy, region),
       }),
     );
-    versionId = answer.VersionId ?? '';
-    await pTimeout(waitFor(versionId), {
-      milliseconds: ROTATION_TIMEOUT_MS,
-      message: `rotation did not finish within ${ROTATION_TIMEOUT_MS} ms`,
-    });
-    return { versionId, requestedAt, finishedAt: Date.now(), ok: true };
-  } catch (err) {
-    const e = err as Error;
-    return { versionId, requestedAt, finishedAt: Date.now(), ok: false, error: `${e.name}: ${e.message}` };
-  }
+    return answer.VersionId ?? '';
+  };
 }
 
 /** Every password that existed during the run: all versions of the app secret (deprecated ones too) and the master. */
-export async function collectPasswords(env: DrillEnvironment): Promise<Set<string>> {
+export async function collectPasswords(env: SecretsAccess): Promise<Set<string>> {
   const passwords = new Set<string>();
   const add = (secretString: string | undefined) => {
     if (secretString === undefined) return;

@@ -18,7 +18,6 @@ export {
   collectPasswords,
   loadTestTaskEnv,
   prepareEnvironment,
-  rotateWith,
   type CapturedLog,
   type DrillEnvironment,
 } from './environment.js';

@@ -35,6 +35,13 @@ export interface OpenModelOptions {
   now?: () => number;
   /** Intended time 0 on that clock (default: now). Runs given the same start keep one schedule. */
   startAt?: number;
+  /**
+   * Keep a record per request and every acknowledged write (default true: the drill and the bench
+   * analyse them afterwards). A run of unbounded length (the demo) counts through takeTick() instead.
+   */
+  keepRecords?: boolean;
+  /** Each request once its outcome is known: answered (ok or failed) or dropped. */
+  onSettled?: (record: RequestRecord) => void;
 }
 
 export const HARD_REQUEST_CAP = 5_000_000;
@@ -73,6 +80,7 @@ export interface TickStats {
 export interface OpenModelRun {
   /** ms since the epoch of intended time 0. */
   readonly startedAt: number;
+  /** Every request, in order (none kept when keepRecords is false). */
   readonly records: RequestRecord[];
   readonly writes: AcknowledgedWrite[];
   inFlight(): number;
@@ -95,6 +103,7 @@ export function startOpenModel(options: OpenModelOptions): OpenModelRun {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const total = scheduledCount(options.rate, options.durationMs, options.maxRequests);
   const agent: Agent = createAgent(maxInFlight);
+  const keep = options.keepRecords ?? true;
   const records: RequestRecord[] = [];
   const writes: AcknowledgedWrite[] = [];
   const pending = new Set<Promise<void>>();
@@ -135,6 +144,7 @@ export function startOpenModel(options: OpenModelOptions): OpenModelRun {
         tick.failed++;
       }
       tick.latenciesMs.push(record.latencyMs);
+      options.onSettled?.(record);
     });
     const tracked = p.finally(() => {
       pending.delete(tracked);
@@ -152,7 +162,7 @@ export function startOpenModel(options: OpenModelOptions): OpenModelRun {
       return;
     }
     const id = parsed.id;
-    if (request.idempotencyKey !== undefined && (typeof id === 'number' || typeof id === 'string')) {
+    if (keep && request.idempotencyKey !== undefined && (typeof id === 'number' || typeof id === 'string')) {
       writes.push({
         id: String(id),
         idempotencyKey: request.idempotencyKey,
@@ -181,11 +191,12 @@ export function startOpenModel(options: OpenModelOptions): OpenModelRun {
         outcome: 'dropped',
       };
       seq++;
-      records.push(record);
+      if (keep) records.push(record);
       const reason = dropReason({ lateMs, inFlight: pending.size, maxLateMs, maxInFlight });
       if (reason !== undefined) {
         record.reason = reason;
         tick.dropped++;
+        options.onSettled?.(record);
         continue;
       }
       record.target = options.targets.pick();

@@ -130,6 +130,34 @@ describe('open-model scheduler', () => {
     expect(dropped.every((r) => r.reason === 'in-flight-cap' && r.latencyMs === null)).toBe(true);
     expect(srv.arrivals).toHaveLength(5);
   });
+
+  it('keeps counts and no records when asked, and reports each request once as it settles, dropped ones included', async () => {
+    const srv = await stallingServer();
+    const targets = new TargetPool({ urls: [srv.url] });
+    await targets.start();
+    srv.stall();
+    const total = scheduledCount(200, 300);
+    const settled: string[] = [];
+    const run = startOpenModel({
+      rate: 200,
+      durationMs: 300,
+      mix: new RequestMix(scenario, { seed: 1, keyPrefix: 't' }),
+      targets,
+      maxInFlight: 5,
+      keepRecords: false,
+      onSettled: (record) => {
+        settled.push(record.outcome);
+        // Everything but the five held requests has been dropped: let those five be answered.
+        if (settled.length === total - 5) srv.release();
+      },
+    });
+    await run.done;
+    targets.stop();
+    expect(run.records).toEqual([]);
+    expect(settled).toHaveLength(total);
+    expect(settled.filter((o) => o === 'ok')).toHaveLength(5);
+    expect(settled.filter((o) => o === 'dropped')).toHaveLength(total - 5);
+  });
 });
 
 describe('dropped', () => {
