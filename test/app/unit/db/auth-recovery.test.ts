@@ -6,6 +6,7 @@ import { AuthRecovery } from '../../../../app/src/db/auth-recovery.js';
 import { DatabaseUnavailableError } from '../../../../app/src/db/database.js';
 import { createMetrics } from '../../../../app/src/metrics.js';
 import { FakeSecretSource, secret } from '../../../helpers/fake-secret-source.js';
+import { counterValues } from '../../../helpers/counter-values.js';
 import { captureLogs } from '../../../helpers/log-capture.js';
 
 const PASSWORDS = {
@@ -53,10 +54,7 @@ async function setup(username = 'app_a') {
       return Promise.resolve();
     },
   });
-  const outcomes = async () => {
-    const metric = await metrics.registry.getSingleMetric('db_auth_failure_recoveries_total')?.get();
-    return Object.fromEntries((metric?.values ?? []).map((v) => [String(v.labels.outcome), v.value]));
-  };
+  const outcomes = () => counterValues(metrics.registry, 'db_auth_failure_recoveries_total', 'outcome');
   return {
     source,
     store,

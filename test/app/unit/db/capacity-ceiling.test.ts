@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CapacityCeiling, waitAfterCapacityRefusal } from '../../../../app/src/db/capacity-ceiling.js';
 import { DatabaseUnavailableError } from '../../../../app/src/db/database.js';
 import { createMetrics } from '../../../../app/src/metrics.js';
+import { counterValues } from '../../../helpers/counter-values.js';
 import { captureLogs } from '../../../helpers/log-capture.js';
 
 /** The fields of a pg.Pool the ceiling reads and sets. */
@@ -101,10 +102,7 @@ describe('waitAfterCapacityRefusal', () => {
     const metrics = createMetrics({ defaultMetrics: false });
     const pool = fakePool(10, totalCount);
     const target = { pool, ceiling: new CapacityCeiling(pool, settings(10)), username: 'app_a' };
-    const count = async (name: string) => {
-      const metric = await metrics.registry.getSingleMetric(name)?.get();
-      return Object.fromEntries((metric?.values ?? []).map((v) => [String(v.labels.reason), v.value]));
-    };
+    const count = (name: string) => counterValues(metrics.registry, name, 'reason');
     return {
       logs,
       metrics,
