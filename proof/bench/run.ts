@@ -21,17 +21,16 @@ import {
   type PairedCostResult,
 } from './paired-cost.js';
 import { rotationPhase, type PhaseContext } from './phases.js';
+import { evaluateTargets, verdictOf } from './evaluation.js';
 import {
   DEFINITIONS,
-  evaluateTargets,
   fillRatios,
   measuredTrials,
   summarizeTrials,
-  summaryTable,
-  verdictOf,
   type BenchReport,
   type VariantReport,
 } from './report.js';
+import { summaryTable } from './report-tables.js';
 import { startBenchStack } from './stack.js';
 import { round } from './step.js';
 import { describeTrial, interleavedOrder, runTrial } from './trial.js';

@@ -130,3 +130,8 @@ export function describeRatio(r: RatioEstimate, quantity: string): string {
   const percent = round(Math.abs(r.median - 1) * 100, 1);
   return `${percent} % ${r.median > 1 ? 'more' : 'less'} ${quantity} (${r.median.toFixed(2)} ×, ${interval})`;
 }
+
+/** "0.98–1.05": a ratio's 95 % interval. */
+export function intervalText(r: RatioEstimate, digits = 2): string {
+  return `${r.ci95[0].toFixed(digits)}–${r.ci95[1].toFixed(digits)}`;
+}

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { cpuPerRequest, summarizeVariants, type PairedWindow } from '../../../proof/bench/paired-cost.js';
 import { parseBenchArgs } from '../../../proof/bench/options.js';
-import { sideBySideTargets } from '../../../proof/bench/report.js';
+import { sideBySideTargets } from '../../../proof/bench/evaluation.js';
 import { bootstrapMedianInterval, clusteredMedianInterval } from '../../../proof/bench/stats.js';
 import type { VariantName } from '../../../proof/bench/variants.js';
 

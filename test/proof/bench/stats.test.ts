@@ -10,7 +10,7 @@ import {
   CPU_TARGET,
   MIN_PAIRS_TO_DECIDE,
   THROUGHPUT_TARGET,
-} from '../../../proof/bench/report.js';
+} from '../../../proof/bench/evaluation.js';
 import { pooledSteadyCalls, type SteadyCalls } from '../../../proof/bench/sm-calls.js';
 import {
   bootstrapMedianInterval,
