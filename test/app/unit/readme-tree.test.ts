@@ -14,10 +14,11 @@ function readmeTree(): string {
   return section.split('```')[1] ?? '';
 }
 
+/** Every file under `dir`, as a path relative to app/src. */
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [relative(srcDir, join(dir, entry.name))],
-  );
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(srcDir, join(entry.parentPath, entry.name)));
 }
 
 describe("the README's tree", () => {
