@@ -1,10 +1,7 @@
 import { EventEmitter } from 'node:events';
-import type { ConnectionOptions } from 'node:tls';
 import type pg from 'pg';
-import type { Logger } from 'pino';
-import type { AppConfig } from '../config.js';
 import type { CredentialStore } from '../credentials/credential-store.js';
-import type { Metrics, PoolStats } from '../metrics.js';
+import type { PoolStats } from '../metrics.js';
 import { errorName } from '../util/error-name.js';
 import { AuthRecovery } from './auth-recovery.js';
 import { CapacityWaitExpired, connectWithin, waitAfterCapacityRefusal } from './capacity-ceiling.js';
@@ -31,20 +28,11 @@ import {
   PoolGenerations,
   type Generation,
   type GenerationEvents,
+  type GenerationsOptions,
 } from './pool-generation.js';
+import { watchCheckouts } from './stall-watch.js';
 
-export interface RotatingPoolOptions {
-  store: CredentialStore;
-  db: AppConfig['db'];
-  ssl: false | ConnectionOptions;
-  logger: Logger;
-  metrics: Metrics;
-  applicationName?: string;
-  random?: () => number;
-}
-
-/** How often checkouts are looked at for one held suspiciously long (a silent server), and a lowered ceiling relaxed. */
-const SCAN_MS = 250;
+export type RotatingPoolOptions = Omit<GenerationsOptions, 'password'> & { store: CredentialStore };
 
 export interface PoolEvents extends GenerationEvents {
   /**
@@ -52,7 +40,7 @@ export interface PoolEvents extends GenerationEvents {
    * rejected credentials. The health cycle re-probes at once, so readiness follows a database outage.
    */
   unavailable: [{ code: string }];
-  /** A checkout has been held longer than the probe timeout: the server may have gone silent. */
+  /** A checkout has been held longer than the probe timeout: the server may have gone silent (stall-watch.ts). */
   stalled: [{ heldMs: number }];
 }
 
@@ -69,10 +57,9 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   readonly #opts: RotatingPoolOptions;
   readonly #generations: PoolGenerations;
   readonly #recovery: AuthRecovery;
-  readonly #scan: NodeJS.Timeout;
+  readonly #stopWatch: () => void;
   #swapChain: Promise<void> = Promise.resolve();
   #closed = false;
-  #lastStallNotice = 0;
 
   constructor(options: RotatingPoolOptions) {
     super();
@@ -94,12 +81,9 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
     });
     store.on('change', () => void this.ensureCurrent());
     metrics.setPoolStats(() => this.stats());
-    this.#scan = setInterval(() => {
-      const now = Date.now();
-      this.#generations.active.ceiling.relax(now);
-      this.#noticeStall(now);
-    }, SCAN_MS);
-    this.#scan.unref();
+    this.#stopWatch = watchCheckouts(this.#generations, options.db.probeTimeoutMs, (heldMs) =>
+      this.emit('stalled', { heldMs }),
+    );
   }
 
   get username(): string {
@@ -224,7 +208,7 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   async end(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#scan);
+    this.#stopWatch();
     await this.#swapChain;
     await this.#generations.end();
   }
@@ -233,20 +217,6 @@ export class RotatingPool extends EventEmitter<PoolEvents> implements Database {
   #release(client: pg.PoolClient, broken: boolean): void {
     checkedIn(client);
     client.release(broken);
-  }
-
-  /**
-   * Work normally holds a connection for milliseconds. One held past the probe timeout asks the
-   * health cycle for a probe, so readiness follows a server that stopped answering within about two
-   * probe timeouts instead of waiting for the query timeout.
-   */
-  #noticeStall(now: number): void {
-    const every = this.#opts.db.probeTimeoutMs;
-    if (now - this.#lastStallNotice < every) return; // at most one probe request per probe timeout
-    const heldMs = now - this.#generations.oldestCheckout(now);
-    if (heldMs < every) return;
-    this.#lastStallNotice = now;
-    this.emit('stalled', { heldMs });
   }
 
   async #acquire(): Promise<pg.PoolClient> {
