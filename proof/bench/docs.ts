@@ -395,9 +395,13 @@ export function spliceResults(doc: string, block: string): string {
 export async function writeDocs(report: BenchReport, reportPath: string, docsPath: string): Promise<void> {
   const filepath = resolve(docsPath);
   const config = (await resolveConfig(filepath)) ?? {};
-  const page = spliceResults(
-    await readFile(filepath, 'utf8'),
-    renderResults(report, relative(process.cwd(), reportPath)),
-  );
+  const current = await readFile(filepath, 'utf8').catch((err: unknown) => {
+    throw new Error(
+      `cannot read ${docsPath}: the results block is written into an existing page with its markers ` +
+        `(docs/benchmarks.md has them)`,
+      { cause: err },
+    );
+  });
+  const page = spliceResults(current, renderResults(report, relative(process.cwd(), reportPath)));
   await writeFile(filepath, await format(page, { ...config, filepath }));
 }

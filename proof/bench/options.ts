@@ -76,8 +76,9 @@ export const USAGE = `npm run bench -- [options]
   --concurrency <n>          requests in flight in the saturation run (default 20: twice the pool)
   --seed <n>                 request mix seed (default 1; round k uses seed + k)
   --out <dir>                report directory (default reports/)
-  --write-docs [--docs <file>]  also regenerate ${DEFAULT_DOCS} (or <file>) from the report
-  --from <report.json>       no run: only regenerate the docs from that report (implies --write-docs)
+  --write-docs [--docs <file>]  also rewrite the results block of ${DEFAULT_DOCS} (or of <file>, a page
+                             with the same markers) from the report; the prose around it is kept
+  --from <report.json>       no run: only rewrite that block from that report (implies --write-docs)
   --strict                   the cost targets (throughput and CPU per request) also decide the exit code
   side by side: baseline, this app and naive at once, each at --side-by-side-rate <req/s> (120), CPU read
              over the same --side-by-side-seconds <s> (7.5; quick 3) in each of --side-by-side-windows <n>

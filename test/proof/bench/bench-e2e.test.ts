@@ -7,7 +7,7 @@
  * are left to `npm run bench` (CI time).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -201,16 +201,19 @@ describe('npm run bench', () => {
       expect(report.machine.postgres).toMatch(/^\d+/);
       expect(run.out).toMatch(/verdict: PASS/);
 
-      // The docs render from the report alone.
+      // The page's results block renders from the report alone, and the prose around it stays.
       const docs = join(out, 'benchmarks.md');
+      copyFileSync(new URL('../../../docs/benchmarks.md', import.meta.url), docs);
       const regen = await bench(['--from', join(out, file), '--docs', docs]);
       expect(regen.code, regen.out).toBe(0);
       const md = readFileSync(docs, 'utf8');
+      expect(md).toContain('## How to read the figures');
+      expect(md).toContain('## Where the CPU goes');
       // the side-by-side, cost, scale-out and rotation tables
       expect(md.match(/^\| this app +\|/gm)).toHaveLength(4);
       expect(md).toContain('### Under heavy load');
       expect(md).toContain('The heap guard: one this-app process through 20 alternating-users rotations');
-      expect(md).toContain('## How long each part takes');
+      expect(md).toContain('### How long each part took');
       expect(md).toContain(report.command);
       expect(md).toContain(report.machine.cpuModel);
       console.log(`bench e2e: ${run.seconds.toFixed(1)} s`);

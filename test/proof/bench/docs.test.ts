@@ -4,8 +4,11 @@
  * has exactly one block for it.
  */
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BEGIN_MARKER, END_MARKER, spliceResults } from '../../../proof/bench/docs.js';
+import { BEGIN_MARKER, END_MARKER, spliceResults, writeDocs } from '../../../proof/bench/docs.js';
+import type { BenchReport } from '../../../proof/bench/report.js';
 
 const block = (text: string) => `${BEGIN_MARKER} -->\n${text}\n${END_MARKER}\n`;
 
@@ -28,5 +31,12 @@ describe('spliceResults', () => {
     expect(replaced).toContain('## How to read the figures');
     expect(replaced).toContain('## Where the CPU goes');
     expect(replaced).not.toContain('## Results (');
+  });
+
+  it('writes into an existing page only, and says so when there is none', async () => {
+    const missing = join(tmpdir(), `no-such-page-${process.pid}.md`);
+    await expect(writeDocs({} as BenchReport, 'reports/x.json', missing)).rejects.toThrow(
+      /cannot read .*no-such-page.*: the results block is written into an existing page with its markers/,
+    );
   });
 });
