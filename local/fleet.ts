@@ -84,15 +84,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   }
 
   const admin = stack.secretsManagerClient('admin');
-  const requestRotation = async (strategy: RotationStrategy): Promise<string> => {
-    const answer = await admin.send(
-      new RotateSecretCommand({
-        SecretId: stack.appSecretId,
-        RotationLambdaARN: rotationFunctionArn(strategy, stack.secretsManager.region),
-      }),
-    );
-    return answer.VersionId ?? '';
-  };
+  const requestRotation = (strategy: RotationStrategy) => rotateSecret(admin, stack.appSecretId, strategy);
   let stopped: Promise<(number | null)[]> | undefined;
   return {
     stack,
@@ -116,6 +108,22 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
         return codes;
       })()),
   };
+}
+
+/**
+ * RotateSecret as `admin`, naming the strategy's rotation function (the local endpoint runs the
+ * rotator for either, an external one the function it names); the new version's id.
+ */
+export async function rotateSecret(
+  admin: SecretsManagerClient,
+  secretId: string,
+  strategy: RotationStrategy,
+): Promise<string> {
+  const region = await admin.config.region();
+  const answer = await admin.send(
+    new RotateSecretCommand({ SecretId: secretId, RotationLambdaARN: rotationFunctionArn(strategy, region) }),
+  );
+  return answer.VersionId ?? '';
 }
 
 /**

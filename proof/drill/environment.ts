@@ -6,19 +6,18 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
-  RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, type RotationStrategy } from '../../rotation/public.js';
+import { createLogger } from '../../rotation/public.js';
 import { spawnApp, type AppProcess } from '../../local/app-process.js';
 import type { EmbeddedStack, EmbeddedStackOptions } from '../../local/embedded-stack.js';
-import { rotateWith, ROTATION_TIMEOUT_MS, startFleet } from '../../local/fleet.js';
+import { rotateSecret, rotateWith, ROTATION_TIMEOUT_MS, startFleet } from '../../local/fleet.js';
 import { spawnNaiveApp, type SecretsBlock } from '../naive-app/index.js';
 import { EGRESS_GUARD_NODE_ARGS, readEgressReport, type EgressReport } from '../egress/index.js';
-import { rotationFunctionArn, type StepInvocation } from '../../local/rotator/index.js';
+import type { StepInvocation } from '../../local/rotator/index.js';
 import type { DrillOptions, RotationOutcome, SecretsAccess, StepEvent } from './drill-types.js';
 
 export type { RotationOutcome, StepEvent } from './drill-types.js';
@@ -212,15 +211,18 @@ function external(options: DrillOptions, say: (line: string) => void): Promise<D
     logs: () => [],
     egress: () => null,
     rotate: () =>
-      rotateWith(requestRotation(admin, secretId, options.strategy), async (versionId) => {
-        const deadline = Date.now() + ROTATION_TIMEOUT_MS;
-        while (Date.now() < deadline) {
-          const d = await admin.send(new DescribeSecretCommand({ SecretId: secretId }));
-          if (d.VersionIdsToStages?.[versionId]?.includes('AWSCURRENT')) return;
-          await new Promise((r) => setTimeout(r, 200));
-        }
-        throw new Error(`version ${versionId} did not become AWSCURRENT within ${ROTATION_TIMEOUT_MS} ms`);
-      }),
+      rotateWith(
+        () => rotateSecret(admin, secretId, options.strategy),
+        async (versionId) => {
+          const deadline = Date.now() + ROTATION_TIMEOUT_MS;
+          while (Date.now() < deadline) {
+            const d = await admin.send(new DescribeSecretCommand({ SecretId: secretId }));
+            if (d.VersionIdsToStages?.[versionId]?.includes('AWSCURRENT')) return;
+            await new Promise((r) => setTimeout(r, 200));
+          }
+          throw new Error(`version ${versionId} did not become AWSCURRENT within ${ROTATION_TIMEOUT_MS} ms`);
+        },
+      ),
     async collectSteps(outcomes) {
       let calls: {
         time: string;
@@ -266,20 +268,6 @@ function external(options: DrillOptions, say: (line: string) => void): Promise<D
       return Promise.resolve();
     },
   });
-}
-
-/** RotateSecret as `admin`, naming the strategy's rotation function; the new version's id. */
-function requestRotation(admin: SecretsManagerClient, secretId: string, strategy: RotationStrategy) {
-  return async (): Promise<string> => {
-    const region = await admin.config.region();
-    const answer = await admin.send(
-      new RotateSecretCommand({
-        SecretId: secretId,
-        RotationLambdaARN: rotationFunctionArn(strategy, region),
-      }),
-    );
-    return answer.VersionId ?? '';
-  };
 }
 
 /** Every password that existed during the run: all versions of the app secret (deprecated ones too) and the master. */

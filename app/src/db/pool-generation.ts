@@ -65,8 +65,8 @@ const CHECKED_OUT_AT = Symbol('checkedOutAt');
 type PooledClient = pg.PoolClient & { [CHECKED_OUT_AT]?: number };
 
 /** Marks a client handed out by a generation's pool; `checkedIn` marks it back. */
-export function checkedOut(client: pg.PoolClient, now = Date.now()): pg.PoolClient {
-  (client as PooledClient)[CHECKED_OUT_AT] = now;
+export function checkedOut(client: pg.PoolClient): pg.PoolClient {
+  (client as PooledClient)[CHECKED_OUT_AT] = Date.now();
   return client;
 }
 

@@ -13,11 +13,10 @@ export function watchCheckouts(
   generations: Pick<PoolGenerations, 'active' | 'oldestCheckout'>,
   probeTimeoutMs: number,
   onStall: (heldMs: number) => void,
-  now: () => number = Date.now,
 ): () => void {
   let lastNotice = 0;
   const scan = setInterval(() => {
-    const at = now();
+    const at = Date.now();
     generations.active.ceiling.relax(at);
     if (at - lastNotice < probeTimeoutMs) return;
     const heldMs = at - generations.oldestCheckout(at);

@@ -7,6 +7,7 @@ import {
   now,
   scheduledCount,
   startOpenModel,
+  type OpenModelOptions,
 } from '../../../proof/load/open-model.js';
 import { RequestMix, validateScenario } from '../../../proof/load/scenario.js';
 import { TargetPool } from '../../../proof/load/targets.js';
@@ -54,6 +55,28 @@ async function stallingServer() {
       stalled = [];
     },
   };
+}
+
+/**
+ * 200 req/s for 300 ms at a server that holds every request, at most 5 in flight: the five are held,
+ * the rest dropped. `extra` adds options, given the server (to release it).
+ */
+async function cappedRunAgainstStall(
+  extra: (srv: Awaited<ReturnType<typeof stallingServer>>) => Partial<OpenModelOptions> = () => ({}),
+) {
+  const srv = await stallingServer();
+  const targets = new TargetPool({ urls: [srv.url] });
+  await targets.start();
+  srv.stall();
+  const run = startOpenModel({
+    rate: 200,
+    durationMs: 300,
+    mix: new RequestMix(scenario, { seed: 1, keyPrefix: 't' }),
+    targets,
+    maxInFlight: 5,
+    ...extra(srv),
+  });
+  return { srv, targets, run };
 }
 
 describe('open-model scheduler', () => {
@@ -109,17 +132,7 @@ describe('open-model scheduler', () => {
   });
 
   it('drops (never sends) what is due while the in-flight cap is reached', async () => {
-    const srv = await stallingServer();
-    const targets = new TargetPool({ urls: [srv.url] });
-    await targets.start();
-    srv.stall();
-    const run = startOpenModel({
-      rate: 200,
-      durationMs: 300,
-      mix: new RequestMix(scenario, { seed: 1, keyPrefix: 't' }),
-      targets,
-      maxInFlight: 5,
-    });
+    const { srv, targets, run } = await cappedRunAgainstStall();
     await new Promise((r) => setTimeout(r, 400));
     srv.release();
     await run.done;
@@ -132,25 +145,16 @@ describe('open-model scheduler', () => {
   });
 
   it('keeps counts and no records when asked, and reports each request once as it settles, dropped ones included', async () => {
-    const srv = await stallingServer();
-    const targets = new TargetPool({ urls: [srv.url] });
-    await targets.start();
-    srv.stall();
     const total = scheduledCount(200, 300);
     const settled: string[] = [];
-    const run = startOpenModel({
-      rate: 200,
-      durationMs: 300,
-      mix: new RequestMix(scenario, { seed: 1, keyPrefix: 't' }),
-      targets,
-      maxInFlight: 5,
+    const { targets, run } = await cappedRunAgainstStall((srv) => ({
       keepRecords: false,
       onSettled: (record) => {
         settled.push(record.outcome);
         // Everything but the five held requests has been dropped: let those five be answered.
         if (settled.length === total - 5) srv.release();
       },
-    });
+    }));
     await run.done;
     targets.stop();
     expect(run.records).toEqual([]);
